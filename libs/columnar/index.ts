@@ -1,0 +1,3 @@
+export { ColumnBuilder } from './columnBuilder.ts';
+export { arrowSchema, arrowType, tableToRows, type ColumnSpec } from './arrowTypes.ts';
+export { decodeIpc, encodeIpc } from './ipc.ts';
