@@ -1,0 +1,42 @@
+// The streams and subjects every sluice service agrees on; provisioning and services read them from here.
+// Names are stable API: dashboards, Helm values and the CLI refer to them.
+
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  doc: string;
+}
+
+export const STREAMS = {
+  raw: { name: 'RAW', subjects: ['raw.>'], doc: 'raw batches from sources: raw.<source>; the replay buffer; bronze sink and splitter read it' },
+  categorized: { name: 'CATEGORIZED', subjects: ['cat.>'], doc: 'records split by category: cat.<source>.<category>; one parser deployment per category' },
+  parsed: { name: 'PARSED', subjects: ['parsed.>'], doc: 'typed Arrow IPC batches per table: parsed.<table>; enricher reads it' },
+  events: { name: 'EVENTS', subjects: ['events.>'], doc: 'enriched Arrow IPC batches per table: events.<table>; detector and silver sink read it' },
+  alerts: { name: 'ALERTS', subjects: ['alerts.>'], doc: 'alert records: alerts.<rule>; notifiers and gold sink read it' },
+  quarantine: { name: 'QUARANTINE', subjects: ['quarantine.>'], doc: 'records that failed parsing or an expectation: quarantine.<stage>.<table>' },
+  dlq: { name: 'DLQ', subjects: ['dlq.>'], doc: 'messages a stage could not process after retries: dlq.<stage>' },
+} as const satisfies Record<string, StreamSpec>;
+
+export type StreamKey = keyof typeof STREAMS;
+
+export const subjects = {
+  raw: (source: string) => `raw.${token(source)}`,
+  categorized: (source: string, category: string) => `cat.${token(source)}.${token(category)}`,
+  parsed: (table: string) => `parsed.${token(table)}`,
+  events: (table: string) => `events.${token(table)}`,
+  alerts: (rule: string) => `alerts.${token(rule)}`,
+  quarantine: (stage: string, table: string) => `quarantine.${token(stage)}.${token(table)}`,
+  dlq: (stage: string) => `dlq.${token(stage)}`,
+};
+
+/** Subject tokens may not contain '.', '*', '>' or whitespace; anything else is replaced by '_'. */
+export function token(s: string): string {
+  const t = s.replace(/[.*>\s]/g, '_');
+  return t.length === 0 ? '_' : t;
+}
+
+/** KV buckets: the collector's file positions and the notifier's delivered alerts. */
+export const KV_BUCKETS = {
+  collectorPositions: 'sluice_collector_positions',
+  notifierDelivered: 'sluice_notifier_delivered',
+} as const;
