@@ -7,4 +7,5 @@ export { createMetrics, type Metrics } from './metrics.ts';
 export { atLeast, ensureConsumer, ensureStream, provisionTopology, serverVersion } from './provision.ts';
 export { outputMsgId, publishAll, type OutputMessage } from './publisher.ts';
 export { runService, type InputSpec, type ServiceContext, type ServiceDefinition } from './service.ts';
+export { quarantineOutputs, type QuarantineRecord } from './quarantine.ts';
 export { KV_BUCKETS, STREAMS, subjects, token, type StreamKey } from './topology.ts';

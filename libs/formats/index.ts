@@ -1,0 +1,1 @@
+export { firstInvalidJson, frameRecords, type FramedRecords, type Framing } from './framing.ts';

@@ -1,0 +1,128 @@
+// Watches a directory for new or growing files (NDJSON, JSON documents, .gz) and publishes their records.
+// Its position per file (bytes consumed) lives in a JetStream KV bucket, so a restart neither re-ingests nor skips.
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { frameRecords } from '@sluice/formats';
+import type { Logger, Metrics } from '@sluice/runtime';
+import { publishRaw } from './rawPublisher.ts';
+
+export interface DirectorySourceConfig {
+  source: string;
+  path: string;
+  pollSeconds: number;
+  /** A file unchanged for this long is complete: its last line counts even without a newline. */
+  settleSeconds: number;
+  maxBatchBytes: number;
+}
+
+interface Position {
+  path: string;
+  ino: number;
+  /** Bytes of (decompressed) content consumed. */
+  offset: number;
+  done: boolean;
+}
+
+export class DirectorySource {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly cfg: DirectorySourceConfig,
+    private readonly js: JetStreamClient,
+    private readonly kv: KV,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.scan()
+        .catch((e: Error) => this.log.error({ err: e.message, dir: this.cfg.path }, 'directory scan failed; retrying next poll'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.cfg.pollSeconds * 1000);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over the directory; exposed for tests. */
+  async scan(): Promise<void> {
+    const files = await listFiles(this.cfg.path);
+    for (const file of files.sort()) {
+      if (this.stopped) return;
+      await this.ingest(file);
+    }
+  }
+
+  private async ingest(file: string): Promise<void> {
+    const st = await stat(file).catch(() => undefined);
+    if (!st?.isFile()) return;
+    const rel = relative(this.cfg.path, file);
+    const fileId = createHash('sha256').update(`${this.cfg.source}\0${rel}\0${st.ino}`).digest('hex').slice(0, 32);
+    const key = `${this.cfg.source}.${fileId}`;
+    const entry = await this.kv.get(key);
+    const pos: Position = entry?.value?.length ? (entry.json<Position>()) : { path: rel, ino: st.ino, offset: 0, done: false };
+    if (pos.done) return;
+    const gz = file.endsWith('.gz');
+    // A file still being written may be half a JSON document or half a gzip stream: wait until it settles.
+    // A settled NDJSON file that grows later is read on from its remembered offset.
+    if (Date.now() - st.mtimeMs < this.cfg.settleSeconds * 1000) return;
+    if (!gz && st.size <= pos.offset) return;
+    let content: Uint8Array = await readFile(file);
+    if (gz) {
+      try {
+        content = gunzipSync(content);
+      } catch (e) {
+        this.log.error({ file: rel, err: (e as Error).message }, 'not a valid gzip file; skipped and remembered');
+        this.metrics.errors.inc({ kind: 'bad_file' });
+        await this.kv.put(key, JSON.stringify({ ...pos, done: true }));
+        return;
+      }
+    }
+    const complete = true;
+    const framed = frameRecords(content, pos.offset, complete);
+    if (framed.records.length > 0) {
+      const res = await publishRaw(
+        this.js,
+        this.metrics,
+        { source: this.cfg.source, object: rel, idPrefix: `dir:${fileId}:${pos.offset}` },
+        framed.records,
+        this.cfg.maxBatchBytes,
+      );
+      if (res.oversized > 0) this.log.warn({ file: rel, records: res.oversized }, 'records larger than the batch cap were not ingested');
+      this.log.info({ file: rel, records: res.records, batches: res.batches, framing: framed.framing }, 'ingested');
+    }
+    // Only after every batch's PubAck does the position advance; a crash before this replays ids JetStream drops.
+    const next: Position = { path: rel, ino: st.ino, offset: framed.consumed, done: gz || framed.framing === 'document' };
+    if (next.offset !== pos.offset || next.done !== pos.done) await this.kv.put(key, JSON.stringify(next));
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
+  for (const e of entries) {
+    // Hidden and temporary files are still being written by their producer.
+    if (e.name.startsWith('.') || e.name.endsWith('.tmp') || e.name.endsWith('.part')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}

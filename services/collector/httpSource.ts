@@ -1,0 +1,108 @@
+// HTTP source: POST /ingest/<source> with NDJSON or a JSON document (gzip allowed). Answers 202 only after JetStream
+// stored every batch; 400 names the first unparsable record; 413 over the size limit.
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { firstInvalidJson, frameRecords } from '@sluice/formats';
+import { token, type Logger, type Metrics } from '@sluice/runtime';
+import { publishRaw } from './rawPublisher.ts';
+
+export interface HttpSourceConfig {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  maxBatchBytes: number;
+  /** Sources accepted in the path; empty = any. */
+  sources: string[];
+}
+
+export class HttpSource {
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(
+    private readonly cfg: HttpSourceConfig,
+    private readonly js: JetStreamClient,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.cfg.port, this.cfg.host, () => resolve());
+    });
+    const a = this.server.address();
+    this.port = typeof a === 'object' && a ? a.port : this.cfg.port;
+    this.log.info({ host: this.cfg.host, port: this.port }, 'HTTP source listening: POST /ingest/<source>');
+  }
+
+  async stop(): Promise<void> {
+    // close() waits for in-flight requests: each answers only after its PubAcks.
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, body: object) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+    };
+    try {
+      const m = /^\/ingest\/([A-Za-z0-9_-]+)\/?$/.exec((req.url ?? '').split('?')[0] ?? '');
+      if (!m) return reply(404, { error: 'not found: POST /ingest/<source>' });
+      if (req.method !== 'POST') return reply(405, { error: 'method not allowed: use POST' });
+      const source = token(m[1]!);
+      if (this.cfg.sources.length > 0 && !this.cfg.sources.includes(source)) {
+        return reply(404, { error: `unknown source "${source}"; configured: ${this.cfg.sources.join(', ')}` });
+      }
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > this.cfg.maxBodyBytes) {
+        req.resume();
+        return reply(413, { error: `body of ${declared} bytes exceeds the limit of ${this.cfg.maxBodyBytes}` });
+      }
+      let body = await readBody(req, this.cfg.maxBodyBytes);
+      if (body === null) return reply(413, { error: `body exceeds the limit of ${this.cfg.maxBodyBytes} bytes` });
+      if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+        try {
+          // maxOutputLength refuses a decompression bomb instead of inflating it.
+          body = gunzipSync(body, { maxOutputLength: this.cfg.maxBodyBytes * 10 });
+        } catch (e) {
+          return reply(400, { error: `invalid gzip body: ${(e as Error).message}` });
+        }
+      }
+      const framed = frameRecords(body, 0, true);
+      if (framed.records.length === 0) return reply(400, { error: 'empty body: send NDJSON or a JSON document' });
+      if (framed.framing === 'ndjson') {
+        const bad = firstInvalidJson(framed.records);
+        if (bad) return reply(400, { error: `record ${bad.index} is not valid JSON: ${bad.reason}` });
+      }
+      // A client retry with the same Idempotency-Key republishes the same ids: JetStream drops the duplicates.
+      const key = String(req.headers['idempotency-key'] ?? '').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
+      const requestId = key || randomUUID();
+      const out = await publishRaw(this.js, this.metrics, { source, object: `http:${requestId}`, idPrefix: `http:${source}:${requestId}` }, framed.records, this.cfg.maxBatchBytes);
+      if (out.oversized > 0) {
+        return reply(413, { error: `${out.oversized} record(s) exceed the batch cap of ${this.cfg.maxBatchBytes} bytes`, accepted: out.records, requestId });
+      }
+      reply(202, { accepted: out.records, batches: out.batches, requestId });
+    } catch (e) {
+      this.metrics.errors.inc({ kind: 'http_source' });
+      this.log.error({ err: (e as Error).message }, 'HTTP ingest failed');
+      reply(503, { error: `not stored, retry: ${(e as Error).message}` });
+    }
+  }
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
