@@ -47,12 +47,21 @@ export class ConsumeLoop {
     this.done = this.run();
   }
 
-  /** Stop fetching; resolves when every in-flight message has been acked, nak'ed or dead-lettered. */
-  async stop(): Promise<void> {
+  /** Stop fetching new messages; in-flight ones continue. */
+  async stopFetching(): Promise<void> {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await this.done;
+  }
+
+  /** Resolves when every in-flight message has been acked, nak'ed or dead-lettered. */
+  async idle(): Promise<void> {
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  async stop(): Promise<void> {
+    await this.stopFetching();
+    await this.idle();
   }
 
   private async run(): Promise<void> {

@@ -127,8 +127,10 @@ async function start<C>(def: ServiceDefinition<C>, config: CommonConfig & C, log
         process.exit(exitCode || 1);
       }, config.shutdownGraceSeconds * 1000);
       grace.unref();
-      await Promise.all(loops.map((l) => l.stop()));
+      await Promise.all(loops.map((l) => l.stopFetching()));
+      // The service stops its sources or flushes its buffers (the sink commits) so in-flight work can finish.
       await stopService?.();
+      await Promise.all(loops.map((l) => l.idle()));
       await health.close();
       await nc.drain().catch(() => undefined);
       clearTimeout(grace);

@@ -1,7 +1,12 @@
 // The one declaration of a table: columns, partitioning and expectations.
 // Validation (coercion), the Arrow schema, the Delta schema and the docs are all derived from it.
 
+import { fullColumnsOf } from './lineage.ts';
+
 export type ColumnType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json';
+
+/** Unit of a numeric timestamp in the source record (ISO-8601 strings carry their own precision). */
+export type TimestampUnit = 's' | 'ms' | 'us';
 
 export interface ColumnDef {
   name: string;
@@ -11,6 +16,8 @@ export interface ColumnDef {
   /** Dot-separated path into the source record; defaults to the column name. */
   from?: string;
   doc?: string;
+  /** Timestamp columns only: unit of numeric source values. Default 'ms'. */
+  unit?: TimestampUnit;
 }
 
 /** What happens to a row that fails a rule: keep and count, drop and count, send to quarantine, or stop the stage. */
@@ -37,24 +44,41 @@ export interface TableDefinition {
   /** Column whose value gives the row's eventDate (silver tables). */
   eventTime?: string;
   expectations: Expectation[];
+  /** Enrichments whose output columns the table carries (added after the declared columns). */
+  enrich?: { geoip?: string[] };
 }
 
 export function columnNames(def: TableDefinition): string[] {
   return def.columns.map((c) => c.name);
 }
 
-/** Throws with the table and column named when a definition is inconsistent; run at load time, not per row. */
+/**
+ * Throws with the table and column named when a definition is inconsistent; run at load time, not per row.
+ * Silver tables are checked with their lineage columns and eventDate appended (see fullColumnsOf).
+ */
 export function assertValidDefinition(def: TableDefinition): void {
   const names = new Set<string>();
-  for (const c of def.columns) {
+  for (const c of fullColumnsOf(def)) {
     if (names.has(c.name)) throw new Error(`table ${def.name}: duplicate column "${c.name}"`);
     names.add(c.name);
+  }
+  for (const c of def.columns) {
+    if (c.unit !== undefined && c.type !== 'timestamp') {
+      throw new Error(`table ${def.name}: column "${c.name}": unit is only allowed on timestamp columns`);
+    }
+    const from = c.from ?? c.name;
+    if (from === '' || from.split('.').some((seg) => seg === '' || seg === '__proto__') || c.name === '__proto__') {
+      throw new Error(`table ${def.name}: column "${c.name}": invalid from path "${from}"`);
+    }
   }
   for (const p of def.partitionBy) {
     if (!names.has(p)) throw new Error(`table ${def.name}: partitionBy: unknown column "${p}"`);
   }
-  if (def.eventTime && !names.has(def.eventTime)) {
-    throw new Error(`table ${def.name}: eventTime: unknown column "${def.eventTime}"`);
+  if (def.eventTime) {
+    // The event time is read from the record, so it must be a declared column, not a lineage one.
+    const t = def.columns.find((c) => c.name === def.eventTime);
+    if (!t) throw new Error(`table ${def.name}: eventTime: unknown column "${def.eventTime}"`);
+    if (t.type !== 'timestamp') throw new Error(`table ${def.name}: eventTime: column "${def.eventTime}" is not a timestamp`);
   }
   const rules = new Set<string>();
   for (const e of def.expectations) {

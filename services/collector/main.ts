@@ -1,6 +1,6 @@
 // collector: directory and HTTP sources → raw.<source> batches. Positions live in JetStream KV.
 import { Kvm } from '@nats-io/kv';
-import { DEFAULT_MAX_BATCH_BYTES, KV_BUCKETS, runService, type ServiceDefinition } from '@sluice/runtime';
+import { DEFAULT_MAX_BATCH_BYTES, KV_BUCKETS, isMain, runService, type ServiceDefinition } from '@sluice/runtime';
 import { DirectorySource, type DirectorySourceConfig } from './directorySource.ts';
 import { HttpSource, type HttpSourceConfig } from './httpSource.ts';
 
@@ -67,4 +67,4 @@ export const collector: ServiceDefinition<CollectorConfig> = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await runService(collector);
+if (isMain(import.meta.url)) await runService(collector);

@@ -1,6 +1,6 @@
 // detector: events.<table> → alerts.<rule>. For now one rule: vulnerable services listening (Defender network events).
 import { decodeIpc } from '@sluice/columnar';
-import { H, NonRetryableError, runService, STREAMS, subjects, type OutputMessage, type ServiceDefinition } from '@sluice/runtime';
+import { H, NonRetryableError, isMain, runService, STREAMS, subjects, type OutputMessage, type ServiceDefinition } from '@sluice/runtime';
 import { detectListening, LISTENING_RULE, type ListeningRuleConfig } from './listeningRule.ts';
 
 export interface DetectorConfig {
@@ -52,4 +52,4 @@ export const detector: ServiceDefinition<DetectorConfig> = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await runService(detector);
+if (isMain(import.meta.url)) await runService(detector);

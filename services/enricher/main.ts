@@ -1,6 +1,6 @@
 // enricher: parsed.<table> → events.<table>, adding GeoIP columns declared by each table definition.
 import { GeoLookup } from '@sluice/geoip';
-import { runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
+import { isMain, runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
 import { allTables } from '@sluice/tables';
 import { enrichBatch } from './handler.ts';
 
@@ -34,4 +34,4 @@ export const enricher: ServiceDefinition<EnricherConfig> = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await runService(enricher);
+if (isMain(import.meta.url)) await runService(enricher);

@@ -1,7 +1,7 @@
 // notifier: alerts.> → Slack incoming webhook, at most once per alert id (KV-backed), retries on 429/5xx.
 import { Kvm } from '@nats-io/kv';
 import { Counter } from 'prom-client';
-import { KV_BUCKETS, runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
+import { KV_BUCKETS, isMain, runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
 import { DeliveredAlerts } from './deliveredAlerts.ts';
 import { notifyBatch } from './handler.ts';
 
@@ -52,4 +52,4 @@ export const notifier: ServiceDefinition<NotifierConfig> = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await runService(notifier);
+if (isMain(import.meta.url)) await runService(notifier);

@@ -1,6 +1,6 @@
 // splitter: RAW → cat.<source>.<category>, one output batch per category per input batch.
 import { Counter } from 'prom-client';
-import { runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
+import { isMain, runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
 import { defenderTables } from '@sluice/tables';
 import { splitBatch, type SplitStats } from './handler.ts';
 
@@ -35,4 +35,4 @@ export const splitter: ServiceDefinition<SplitterConfig> = {
   },
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await runService(splitter);
+if (isMain(import.meta.url)) await runService(splitter);

@@ -1,0 +1,43 @@
+# The two set-up commands of the README: `make demo` and `make test`. Both install what they need first.
+.PHONY: deps demo dev test test-unit test-integration test-interop lint typecheck bench clean
+
+deps: node_modules/.installed
+	@scripts/ensure-nats-server.sh
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+demo: deps
+	npx tsx cli/main.ts demo
+
+dev: deps
+	npx tsx cli/main.ts dev
+
+typecheck: deps
+	npx tsc -p tsconfig.json
+
+lint: deps
+	npx eslint .
+
+test: deps
+	npx tsc -p tsconfig.json
+	npx eslint .
+	npm test
+
+test-unit: deps
+	npx vitest run --project unit
+
+test-integration: deps
+	npx vitest run --project integration
+
+# Our Delta tables read by real readers (delta-rs via the Python deltalake package, DuckDB).
+test-interop: deps
+	python3 -m pip install -q deltalake duckdb pyarrow
+	SLUICE_REQUIRE_INTEROP=1 npx vitest run libs/delta/interop.test.ts
+
+bench: deps
+	npx tsx test/bench/main.ts
+
+clean:
+	rm -rf .sluice

@@ -1,0 +1,136 @@
+// The `sluice` command: run a local pipeline, watch it, look at its tables.
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { provisionTopology, loadConfig, isMain } from '@sluice/runtime';
+import { runDemo } from './demoCommand.ts';
+import { runDev } from './devCommand.ts';
+import { formatSummary, summarise } from './lakeTables.ts';
+import { REPO_ROOT } from './pipeline.ts';
+import { formatState, rates, readState } from './streamStatus.ts';
+
+const HELP: Record<string, string> = {
+  '': `sluice — security-log stream processor on NATS JetStream writing Delta Lake tables
+
+Usage: sluice <command> [options]     (from a checkout: npx tsx cli/main.ts <command>)
+
+Commands:
+  demo        start a fresh local pipeline, feed the bundled Defender samples, print tables and the Slack alert, stop
+  dev         start a local nats-server and every service as its own process until Ctrl-C
+  status      streams and consumers: messages, pending, ack pending, rates
+  tables      Delta tables under a lake folder with row and file counts
+  provision   create or update streams and KV buckets on a NATS server
+
+Run 'sluice <command> --help' for a command's options.`,
+  demo: `Usage: sluice demo [--work DIR] [--verbose]
+
+  --work DIR    work folder (deleted and recreated; default .sluice/demo)
+  --verbose     show every service's log lines (default: warnings and errors only)`,
+  dev: `Usage: sluice dev [--work DIR] [--nats URL] [--webhook URL] [--http-port N] [--quiet]
+
+  --work DIR      work folder for the NATS store, config, inbox and lake (default .sluice/dev)
+  --nats URL      use this NATS server instead of starting a local one
+  --webhook URL   Slack incoming webhook for alerts (default: notifier disabled)
+  --http-port N   port of the collector's HTTP source (default: a free port)
+  --quiet         show only warnings and errors from services`,
+  status: `Usage: sluice status [--nats URL] [--interval SECONDS]
+
+  --nats URL        NATS server (default nats://127.0.0.1:4222 or $SLUICE__NATS__URL)
+  --interval S      sample twice S seconds apart to show rates (default 1; 0 = no rates)`,
+  tables: `Usage: sluice tables [--lake DIR]
+
+  --lake DIR    lake folder (default .sluice/dev/lake)`,
+  provision: `Usage: sluice provision [--config FILE] [--nats URL]
+
+  Creates or updates every stream and KV bucket of the topology (idempotent).`,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd = '', ...rest] = argv;
+  if (cmd === '' || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP[rest[0] ?? ''] ?? HELP['']);
+    return 0;
+  }
+  if (!(cmd in HELP)) {
+    console.error(`sluice: unknown command "${cmd}"\n\n${HELP['']}`);
+    return 2;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: rest,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        work: { type: 'string' },
+        nats: { type: 'string' },
+        webhook: { type: 'string' },
+        'http-port': { type: 'string' },
+        quiet: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        interval: { type: 'string' },
+        lake: { type: 'string' },
+        config: { type: 'string', short: 'c' },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`sluice ${cmd}: ${(e as Error).message}\n\n${HELP[cmd]}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP[cmd]);
+    return 0;
+  }
+  const natsUrl = (values.nats as string | undefined) ?? process.env.SLUICE__NATS__URL ?? 'nats://127.0.0.1:4222';
+  switch (cmd) {
+    case 'demo':
+      return runDemo({ workDir: resolve((values.work as string) ?? `${REPO_ROOT}/.sluice/demo`), verbose: !!values.verbose });
+    case 'dev':
+      await runDev({
+        workDir: resolve((values.work as string) ?? `${REPO_ROOT}/.sluice/dev`),
+        natsUrl: values.nats as string | undefined,
+        webhookUrl: values.webhook as string | undefined,
+        httpPort: values['http-port'] ? Number(values['http-port']) : undefined,
+        quiet: !!values.quiet,
+      });
+      return new Promise<number>(() => undefined); // runs until Ctrl-C
+    case 'status': {
+      const nc = await connect({ servers: natsUrl, timeout: 5000 });
+      const jsm = await jetstreamManager(nc);
+      const interval = Number(values.interval ?? 1);
+      const a = await readState(jsm);
+      if (interval > 0) {
+        await new Promise((r) => setTimeout(r, interval * 1000));
+        const b = await readState(jsm);
+        console.log(formatState(b, rates(a, b, interval)));
+      } else console.log(formatState(a));
+      await nc.close();
+      return 0;
+    }
+    case 'tables': {
+      const lake = resolve((values.lake as string) ?? `${REPO_ROOT}/.sluice/dev/lake`);
+      const tables = await summarise(lake);
+      console.log(tables.length ? formatSummary(tables) : `no Delta tables under ${lake}`);
+      return 0;
+    }
+    case 'provision': {
+      const cfg = loadConfig<{ provision: object }>({ section: 'provision', sectionSchema: { type: 'object' }, file: values.config as string | undefined, overrides: values.nats ? { 'nats.url': values.nats } : {} });
+      const nc = await connect({ servers: cfg.nats.url, timeout: 5000 });
+      await provisionTopology(nc, await jetstreamManager(nc), cfg);
+      console.log(`provisioned streams and KV buckets on ${cfg.nats.url}`);
+      await nc.close();
+      return 0;
+    }
+  }
+  return 2;
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      console.error(`sluice: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}

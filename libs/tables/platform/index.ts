@@ -1,0 +1,4 @@
+export { alertsTable } from './alerts.ts';
+export { bronzeTable } from './bronze.ts';
+export { quarantineTable } from './quarantine.ts';
+export { unroutedTable } from './unrouted.ts';

@@ -1,0 +1,101 @@
+// Parses one category's NDJSON batch into typed columns: coercion by the table definition, expectations with their
+// actions, lineage columns and the raw record; good rows leave as Arrow IPC, bad ones as quarantine records.
+import { ColumnBuilder, encodeIpc } from '@sluice/columnar';
+import {
+  FatalStageError,
+  H,
+  NonRetryableError,
+  quarantineOutputs,
+  splitLines,
+  subjects,
+  type InputMessage,
+  type OutputMessage,
+  type QuarantineRecord,
+} from '@sluice/runtime';
+import { compileValidator, fullColumnsOf, parseTimestampMicros, withLineage, type ExpectationAction, type TableDefinition, type Validator } from '@sluice/tables';
+
+export interface ExpectationCounter {
+  inc(labels: { table: string; rule: string; action: string }, n?: number): void;
+}
+
+export interface ParserContext {
+  def: TableDefinition;
+  validate: Validator;
+  version: string;
+  actions: Map<string, ExpectationAction>;
+  failures?: ExpectationCounter;
+  /** Arrow envelopes are cut at this many raw bytes so typed columns + raw stay under max_payload. */
+  maxRawBytesPerBatch: number;
+}
+
+export function parserContext(def: TableDefinition, version: string, failures?: ExpectationCounter): ParserContext {
+  return {
+    def,
+    validate: compileValidator(def),
+    version,
+    actions: new Map(def.expectations.map((e) => [e.name, e.action])),
+    failures,
+    maxRawBytesPerBatch: 192 * 1024,
+  };
+}
+
+const dec = new TextDecoder();
+
+export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage[] {
+  if (msg.headers[H.encoding] && msg.headers[H.encoding] !== 'ndjson') throw new NonRetryableError(`parser expects ndjson envelopes, got ${msg.headers[H.encoding]}`);
+  const { def } = ctx;
+  const columns = fullColumnsOf(def);
+  const source = msg.headers[H.source] ?? '';
+  const object = msg.headers[H.object] ?? '';
+  const rawSeq = Number(msg.headers[H.rawSeq] ?? -1);
+  const ingestIso = msg.headers[H.ingestTime] ?? '';
+  const ingestTime = (ingestIso && parseTimestampMicros(ingestIso)) || Date.now() * 1000;
+  const lineage = { [H.source]: source, [H.object]: object, [H.rawSeq]: String(rawSeq), [H.ingestTime]: ingestIso, [H.table]: def.name };
+  const outputs: OutputMessage[] = [];
+  const bad: QuarantineRecord[] = [];
+  let builder = new ColumnBuilder(columns);
+  let rawBytes = 0;
+  const emit = () => {
+    if (builder.length === 0) return;
+    outputs.push({
+      subject: subjects.parsed(def.name),
+      data: encodeIpc(builder.build()),
+      records: builder.length,
+      headers: { ...lineage, [H.encoding]: 'arrow-ipc', [H.count]: String(builder.length) },
+    });
+    builder = new ColumnBuilder(columns);
+    rawBytes = 0;
+  };
+  const quarantine = (raw: string, rule: string, reason: string) =>
+    bad.push({ stage: 'parser', table: def.name, rule, reason, raw, source, object, raw_seq: rawSeq, input_seq: msg.seq, ingest_time: ingestIso || null });
+
+  for (const line of splitLines(msg.data)) {
+    const raw = dec.decode(line);
+    let record: unknown;
+    try {
+      record = JSON.parse(raw);
+    } catch (e) {
+      quarantine(raw, 'parse', `invalid JSON: ${(e as Error).message}`);
+      continue;
+    }
+    const v = ctx.validate(record);
+    for (const rule of v.failed) ctx.failures?.inc({ table: def.name, rule, action: ctx.actions.get(rule) ?? 'quarantine' });
+    switch (v.disposition) {
+      case 'fail':
+        throw new FatalStageError(`table ${def.name}: ${v.reasons.join('; ')} (input seq ${msg.seq})`);
+      case 'drop':
+        continue;
+      case 'quarantine':
+        quarantine(raw, v.failed[0] === 'coercion' ? 'parse' : (v.failed.find((r) => ctx.actions.get(r) === 'quarantine') ?? v.failed[0] ?? 'parse'), v.reasons.join('; '));
+        continue;
+      case 'keep':
+        break;
+    }
+    builder.append(withLineage(v.row!, { source, object, rawSeq, inputSeq: msg.seq, ingestTime, parserVersion: ctx.version, raw }));
+    rawBytes += line.length;
+    if (rawBytes >= ctx.maxRawBytesPerBatch) emit();
+  }
+  emit();
+  outputs.push(...quarantineOutputs('parser', def.name, bad, lineage));
+  return outputs;
+}

@@ -1,0 +1,117 @@
+// sink: writes Delta tables at every layer — bronze (RAW), silver (EVENTS), gold alerts (ALERTS), quarantine,
+// unrouted (catch-all categories). Exactly-once via txn(appId, stream sequence) in each commit; ack after commit.
+import { join } from 'node:path';
+import { Counter, Histogram } from 'prom-client';
+import type { Table } from 'apache-arrow';
+import type { DeltaColumn } from '@sluice/delta';
+import { FatalStageError, isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
+import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
+import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
+import { TableWriter, type FlushPolicy } from './tableWriter.ts';
+
+export interface SinkConfig {
+  sink: {
+    lakePath: string;
+    flush: FlushPolicy;
+    layers: { bronze: boolean; silver: boolean; gold: boolean; quarantine: boolean; unrouted: boolean };
+  };
+}
+
+export function deltaColumns(def: TableDefinition): DeltaColumn[] {
+  return fullColumnsOf(def).map((c) => ({ name: c.name, type: c.type === 'json' ? 'string' : c.type, nullable: c.nullable ?? true }));
+}
+
+export const sink: ServiceDefinition<SinkConfig> = {
+  name: 'sink',
+  description: 'writes bronze, silver, gold and quarantine Delta tables, exactly once',
+  sectionSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      lakePath: { type: 'string', default: './lake' },
+      flush: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          maxRows: { type: 'integer', minimum: 1, default: 200_000 },
+          maxBytes: { type: 'integer', minimum: 1, default: 128 * 1024 * 1024 },
+          maxLatencySeconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
+        },
+      },
+      layers: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: Object.fromEntries(['bronze', 'silver', 'gold', 'quarantine', 'unrouted'].map((k) => [k, { type: 'boolean', default: true }])),
+      },
+    },
+  },
+  async setup({ config, log, metrics }) {
+    const { lakePath, flush, layers } = config.sink;
+    const commits = new Counter({ name: 'sluice_delta_commits_total', help: 'Delta commits by table', labelNames: ['table'], registers: [metrics.registry] });
+    const rows = new Counter({ name: 'sluice_delta_rows_total', help: 'Rows committed by table', labelNames: ['table'], registers: [metrics.registry] });
+    const files = new Counter({ name: 'sluice_delta_files_total', help: 'Data files added by table', labelNames: ['table'], registers: [metrics.registry] });
+    const commitSeconds = new Histogram({ name: 'sluice_delta_commit_seconds', help: 'Time to write and commit a flush', labelNames: ['table'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [metrics.registry] });
+    let fatal: Error | undefined;
+    const writers: TableWriter[] = [];
+    const open = async (def: TableDefinition, appId: string) => {
+      const w = await TableWriter.open({
+        name: def.name,
+        root: join(lakePath, def.layer, def.name),
+        columns: deltaColumns(def),
+        partitionBy: def.partitionBy,
+        description: def.doc,
+        appId,
+        policy: flush,
+        log,
+        stats: {
+          onCommit: (t, n, f, s) => {
+            commits.inc({ table: t });
+            rows.inc({ table: t }, n);
+            files.inc({ table: t }, f);
+            commitSeconds.observe({ table: t }, s);
+          },
+        },
+        onFatal: (e) => (fatal = e),
+      });
+      writers.push(w);
+      return w;
+    };
+    const guarded = (w: TableWriter, toTable: (m: InputMessage) => Table) => async (msg: InputMessage) => {
+      if (fatal) throw new FatalStageError(`delta writes failing: ${fatal.message}`);
+      const t = toTable(msg);
+      await w.write(msg.seq, t, msg.data.length);
+      if (fatal) throw new FatalStageError(`delta writes failing: ${(fatal as Error).message}`);
+      return [];
+    };
+    // A buffering stage must hold a whole flush worth of messages in flight.
+    const maxInFlight = 4096;
+    const inputs: InputSpec[] = [];
+    if (layers.bronze) {
+      const w = await open(bronzeTable, 'sluice-sink-bronze');
+      inputs.push({ stream: STREAMS.raw.name, durable: 'sink-bronze', filterSubject: 'raw.>', maxInFlight, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
+    }
+    if (layers.silver) {
+      for (const def of allTables().filter((t) => t.layer === 'silver')) {
+        const w = await open(def, `sluice-sink-silver-${def.name}`);
+        inputs.push({ stream: STREAMS.events.name, durable: `sink-silver-${def.name}`, filterSubject: subjects.events(def.name), maxInFlight, handler: guarded(w, silverTable) });
+      }
+    }
+    if (layers.gold) {
+      const w = await open(alertsTable, 'sluice-sink-gold-alerts');
+      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-alerts', filterSubject: 'alerts.>', maxInFlight, handler: guarded(w, (m) => alertRows(m, alertsTable)) });
+    }
+    if (layers.quarantine) {
+      const w = await open(quarantineTable, 'sluice-sink-quarantine');
+      inputs.push({ stream: STREAMS.quarantine.name, durable: 'sink-quarantine', filterSubject: 'quarantine.>', maxInFlight, handler: guarded(w, (m) => quarantineRows(m, quarantineTable)) });
+    }
+    if (layers.unrouted) {
+      const w = await open(unroutedTable, 'sluice-sink-unrouted');
+      inputs.push({ stream: STREAMS.categorized.name, durable: 'sink-unrouted', filterSubject: 'cat.*._unknown', maxInFlight, handler: guarded(w, (m) => unroutedRows(m, unroutedTable)) });
+    }
+    return { inputs, stop: async () => void (await Promise.all(writers.map((w) => w.close()))) };
+  },
+};
+
+if (isMain(import.meta.url)) await runService(sink);
