@@ -26,7 +26,9 @@ export async function runDemo(o: { workDir: string; verbose: boolean }): Promise
     step(`${pipeline.services.size} services ready: ${[...pipeline.services.keys()].join(', ')}`);
     const samples = join(REPO_ROOT, 'examples', 'defender');
     const files = readdirSync(samples).filter((f) => f.endsWith('.json') || f.endsWith('.ndjson') || f.endsWith('.gz')).sort();
-    const [posted, ...dropped] = files;
+    // One sample goes through the HTTP source, the others through the watched directory.
+    const posted = files.find((f) => f.endsWith('.json'));
+    const dropped = files.filter((f) => f !== posted);
     for (const f of dropped) copyFileSync(join(samples, f), join(pipeline.inbox, f));
     step(`copied ${dropped.length} sample files into ${pipeline.inbox}`);
     if (posted) {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { decodeIpc, tableToRows } from '@sluice/columnar';
+import { FatalStageError, H, type InputMessage } from '@sluice/runtime';
+import { defenderTables, type TableDefinition } from '@sluice/tables';
+import { generateDefenderRecords } from '../../test/fixtures/defenderGenerator.ts';
+import { parseBatch, parserContext } from './handler.ts';
+
+const enc = new TextEncoder();
+
+function input(lines: string[], seq = 9): InputMessage {
+  return {
+    subject: 'cat.defender.DeviceNetworkEvents',
+    data: enc.encode(lines.join('\n') + '\n'),
+    headers: { [H.encoding]: 'ndjson', [H.source]: 'defender', [H.object]: 'a.json', [H.rawSeq]: '3', [H.ingestTime]: '2024-03-11T10:00:00.000Z' },
+    stream: 'CATEGORIZED',
+    seq,
+    deliveryCount: 1,
+  };
+}
+
+describe('parseBatch', () => {
+  const def = defenderTables.DeviceNetworkEvents!;
+  const gen = generateDefenderRecords({ seed: 3, counts: { DeviceNetworkEvents: 30 }, malformed: 40 });
+  const net = gen.records.filter((r) => r.category === 'AdvancedHunting-DeviceNetworkEvents');
+
+  it('types good rows into Arrow with lineage, quarantines bad ones with reasons, drops what a drop rule says', () => {
+    const counts = new Map<string, number>();
+    const ctx = parserContext(def, '9.9.9', { inc: (l, n = 1) => counts.set(`${l.rule}:${l.action}`, (counts.get(`${l.rule}:${l.action}`) ?? 0) + n) });
+    const lines = [...net.map((r) => JSON.stringify(r)), '{not json'];
+    const outs = parseBatch(input(lines), ctx);
+    const parsed = outs.filter((o) => o.subject === `parsed.${def.name}`);
+    const rows = parsed.flatMap((o) => tableToRows(decodeIpc(o.data)));
+    const malformed = gen.expected.malformed.filter((m) => m.category === 'DeviceNetworkEvents');
+    expect(rows.length).toBe(net.length - malformed.length);
+    const r = rows[0]!;
+    expect(r).toMatchObject({ _source: 'defender', _object: 'a.json', _raw_seq: 3, _input_seq: 9, _parser_version: '9.9.9', _ingest_time: Date.parse('2024-03-11T10:00:00Z') * 1000 });
+    expect(typeof r.Timestamp).toBe('number');
+    expect(r.RemoteIP_geo_country).toBeNull(); // filled by the enricher, not the parser
+    expect(JSON.parse(r._raw as string)).toEqual(net.find((x) => x.properties.ReportId === r.ReportId && x.properties.DeviceId === r.DeviceId));
+
+    const q = outs.filter((o) => o.subject === `quarantine.parser.${def.name}`).flatMap((o) => new TextDecoder().decode(o.data).trim().split('\n').map((l) => JSON.parse(l)));
+    const mustQ = malformed.filter((m) => m.disposition === 'quarantine');
+    expect(q.length).toBe(mustQ.length + 1);
+    expect(q.find((x) => x.raw === '{not json')).toMatchObject({ rule: 'parse', input_seq: 9, raw_seq: 3 });
+    for (const m of mustQ) expect(q.some((x) => x.reason.includes(m.reason))).toBe(true);
+    const dropped = malformed.filter((m) => m.disposition === 'drop').length;
+    if (dropped > 0) expect(counts.get('valid_remote_port:drop')).toBe(dropped);
+  });
+
+  it('stops the stage on an expect_or_fail rule', () => {
+    const strict: TableDefinition = { ...def, expectations: [{ name: 'never', action: 'fail', description: 'always fails', check: () => false }] };
+    expect(() => parseBatch(input([JSON.stringify(net[0])]), parserContext(strict, 'x'))).toThrow(FatalStageError);
+  });
+
+  it('cuts Arrow envelopes so each stays well under max_payload', () => {
+    const big = generateDefenderRecords({ seed: 4, counts: { DeviceNetworkEvents: 2000 } }).records.map((r) => JSON.stringify(r));
+    const outs = parseBatch(input(big), parserContext(def, 'x'));
+    expect(outs.length).toBeGreaterThan(1);
+    for (const o of outs) expect(o.data.length).toBeLessThan(700 * 1024);
+    expect(outs.reduce((n, o) => n + o.records, 0)).toBe(2000);
+  });
+});
