@@ -58,6 +58,11 @@ export interface ConsumerSpec {
   durable: string;
   filterSubject?: string;
   description?: string;
+  /**
+   * The consumer's position is owned by the caller (a Delta sink's txn version): the durable is recreated to
+   * deliver from this sequence + 1, in order, whatever its previous ack state was.
+   */
+  resumeAfterSeq?: number;
 }
 
 export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, cfg: CommonConfig['consumer']): Promise<void> {
@@ -72,6 +77,18 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, 
     max_ack_pending: Math.max(1000, cfg.maxInFlight * cfg.fetchBatch * 4),
   };
   if (spec.filterSubject) want.filter_subject = spec.filterSubject;
+  if (spec.resumeAfterSeq !== undefined) {
+    // Unacked messages from a previous run would otherwise come back only after ack_wait, behind newer ones.
+    await jsm.consumers.delete(spec.stream, spec.durable).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+    if (spec.resumeAfterSeq > 0) {
+      want.deliver_policy = DeliverPolicy.StartSequence;
+      want.opt_start_seq = spec.resumeAfterSeq + 1;
+    }
+    await jsm.consumers.add(spec.stream, want);
+    return;
+  }
   try {
     const info = await jsm.consumers.info(spec.stream, spec.durable);
     const cur = info.config;

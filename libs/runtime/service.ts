@@ -17,6 +17,8 @@ export interface InputSpec {
   handler: Handler;
   /** Overrides consumer.maxInFlight (a buffering sink needs many messages in flight). */
   maxInFlight?: number;
+  /** The stage keeps its own position (Delta txn): deliver from this sequence + 1, in stream order. */
+  resumeAfterSeq?: number;
 }
 
 export interface ServiceContext<C> {
@@ -141,7 +143,7 @@ async function start<C>(def: ServiceDefinition<C>, config: CommonConfig & C, log
   };
 
   for (const input of inputs) {
-    await ensureConsumer(jsm, { stream: input.stream, durable: input.durable, filterSubject: input.filterSubject, description: `sluice ${def.name}` }, config.consumer);
+    await ensureConsumer(jsm, { stream: input.stream, durable: input.durable, filterSubject: input.filterSubject, description: `sluice ${def.name}`, resumeAfterSeq: input.resumeAfterSeq }, config.consumer);
     const consumer = await js.consumers.get(input.stream, input.durable);
     const loop = new ConsumeLoop({
       stage: def.name,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Counter, Histogram } from 'prom-client';
 import type { Table } from 'apache-arrow';
 import type { DeltaColumn } from '@sluice/delta';
-import { FatalStageError, isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
+import { FatalStageError, isMain, NonRetryableError, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
 import { TableWriter, type FlushPolicy } from './tableWriter.ts';
@@ -80,7 +80,14 @@ export const sink: ServiceDefinition<SinkConfig> = {
     };
     const guarded = (w: TableWriter, toTable: (m: InputMessage) => Table) => async (msg: InputMessage) => {
       if (fatal) throw new FatalStageError(`delta writes failing: ${fatal.message}`);
-      const t = toTable(msg);
+      let t: Table;
+      try {
+        t = toTable(msg);
+      } catch (e) {
+        // Conversion is deterministic: a failure is bad data. It must not be nak'ed, because a later redelivery
+        // would arrive behind newer commits and be skipped as already committed.
+        throw e instanceof NonRetryableError ? e : new NonRetryableError(`cannot convert envelope for ${w.name}: ${(e as Error).message}`);
+      }
       await w.write(msg.seq, t, msg.data.length);
       if (fatal) throw new FatalStageError(`delta writes failing: ${(fatal as Error).message}`);
       return [];
@@ -90,25 +97,25 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const inputs: InputSpec[] = [];
     if (layers.bronze) {
       const w = await open(bronzeTable, 'sluice-sink-bronze');
-      inputs.push({ stream: STREAMS.raw.name, durable: 'sink-bronze', filterSubject: 'raw.>', maxInFlight, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
+      inputs.push({ stream: STREAMS.raw.name, durable: 'sink-bronze', filterSubject: 'raw.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
     }
     if (layers.silver) {
       for (const def of allTables().filter((t) => t.layer === 'silver')) {
         const w = await open(def, `sluice-sink-silver-${def.name}`);
-        inputs.push({ stream: STREAMS.events.name, durable: `sink-silver-${def.name}`, filterSubject: subjects.events(def.name), maxInFlight, handler: guarded(w, silverTable) });
+        inputs.push({ stream: STREAMS.events.name, durable: `sink-silver-${def.name}`, filterSubject: subjects.events(def.name), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable) });
       }
     }
     if (layers.gold) {
       const w = await open(alertsTable, 'sluice-sink-gold-alerts');
-      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-alerts', filterSubject: 'alerts.>', maxInFlight, handler: guarded(w, (m) => alertRows(m, alertsTable)) });
+      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-alerts', filterSubject: 'alerts.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => alertRows(m, alertsTable)) });
     }
     if (layers.quarantine) {
       const w = await open(quarantineTable, 'sluice-sink-quarantine');
-      inputs.push({ stream: STREAMS.quarantine.name, durable: 'sink-quarantine', filterSubject: 'quarantine.>', maxInFlight, handler: guarded(w, (m) => quarantineRows(m, quarantineTable)) });
+      inputs.push({ stream: STREAMS.quarantine.name, durable: 'sink-quarantine', filterSubject: 'quarantine.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => quarantineRows(m, quarantineTable)) });
     }
     if (layers.unrouted) {
       const w = await open(unroutedTable, 'sluice-sink-unrouted');
-      inputs.push({ stream: STREAMS.categorized.name, durable: 'sink-unrouted', filterSubject: 'cat.*._unknown', maxInFlight, handler: guarded(w, (m) => unroutedRows(m, unroutedTable)) });
+      inputs.push({ stream: STREAMS.categorized.name, durable: 'sink-unrouted', filterSubject: 'cat.*._unknown', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => unroutedRows(m, unroutedTable)) });
     }
     return { inputs, stop: async () => void (await Promise.all(writers.map((w) => w.close()))) };
   },

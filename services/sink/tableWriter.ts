@@ -62,6 +62,11 @@ export class TableWriter {
     return w;
   }
 
+  /** Highest input sequence already in the table: the consumer resumes after it. */
+  get committedSeq(): number {
+    return this.committed;
+  }
+
   /** Resolves once `data` (from input sequence `seq`) is committed, or at once if an earlier run committed it. */
   write(seq: number, data: Table, bytes: number): Promise<void> {
     if (seq <= this.committed) return Promise.resolve();
