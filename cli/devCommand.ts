@@ -28,10 +28,11 @@ export async function runDev(o: DevOptions): Promise<void> {
   const nats = o.natsUrl ? undefined : await startLocalNats(o.workDir);
   const natsUrl = o.natsUrl ?? nats!.url;
   console.log(`sluice dev: NATS ${natsUrl}${nats ? ` (local nats-server, store ${join(o.workDir, 'nats')})` : ''}`);
-  let pipeline: Pipeline | undefined;
+  // Ctrl-C may arrive while services are still starting: stop whatever has started.
+  const started: { pipeline?: Pipeline } = {};
   const stop = async (code: number) => {
     console.log('\nsluice dev: stopping services…');
-    const codes = await pipeline?.stop();
+    const codes = await started.pipeline?.stop();
     await nats?.stop();
     const bad = [...(codes ?? new Map()).entries()].filter(([, c]) => c !== 0);
     console.log(bad.length ? `sluice dev: stopped; non-zero exits: ${bad.map(([n, c]) => `${n}=${c}`).join(', ')}` : 'sluice dev: all services stopped cleanly');
@@ -39,7 +40,8 @@ export async function runDev(o: DevOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
-  pipeline = await startPipeline({ workDir: o.workDir, natsUrl, webhookUrl: o.webhookUrl, httpPort: o.httpPort, onLog: prefixLogger(!!o.quiet) });
+  const pipeline = await startPipeline({ workDir: o.workDir, natsUrl, webhookUrl: o.webhookUrl, httpPort: o.httpPort, onLog: prefixLogger(!!o.quiet) });
+  started.pipeline = pipeline;
   await waitReady(pipeline);
   console.log(`sluice dev: ${pipeline.services.size} services ready.
   drop Defender NDJSON / JSON files into ${pipeline.inbox}

@@ -1,7 +1,7 @@
 // Buffers one Delta table's incoming batches and commits them together with a txn (appId, last stream sequence),
 // so a replay after a crash writes nothing twice. Each input message's promise resolves only after its commit.
 import type { Table } from 'apache-arrow';
-import { DeltaTable, type DeltaColumn } from '@sluice/delta';
+import { DeltaTable, DeltaTxnConflictError, type DeltaColumn } from '@sluice/delta';
 import type { Logger } from '@sluice/runtime';
 
 export interface FlushPolicy {
@@ -112,6 +112,12 @@ export class TableWriter {
         break;
       } catch (e) {
         const err = e as Error;
+        if (err instanceof DeltaTxnConflictError && err.committedVersion >= maxSeq) {
+          // Another writer (or an earlier attempt of ours) already committed these sequences: nothing to write.
+          this.committed = err.committedVersion;
+          this.log.warn({ table: this.name, committedSeq: err.committedVersion }, 'batch already committed; acking without writing');
+          break;
+        }
         if (attempt >= 5) {
           // Acking later messages after a failed earlier one would break the txn ordering: stop and let a restart
           // replay from the table's committed position.

@@ -1,0 +1,368 @@
+// Flat per-column value arrays for the write path (validate input types, gather rows per partition,
+// rebuild Arrow data), plus generic Arrow value → plain JS conversion for the read path.
+import {
+  DataType,
+  DateUnit,
+  makeData,
+  MapRow,
+  StructRow,
+  TimeUnit,
+  Vector,
+  type Data,
+} from 'apache-arrow';
+import { deltaArrowType, type DeltaType } from './schema.ts';
+
+/** Values of one column across all batches; `valid` is one byte per row (1 = present) or null when no nulls. */
+export type FlatColumn =
+  | { kind: 'int64'; length: number; valid: Uint8Array | null; values: BigInt64Array }
+  | { kind: 'int32'; length: number; valid: Uint8Array | null; values: Int32Array }
+  | { kind: 'float64'; length: number; valid: Uint8Array | null; values: Float64Array }
+  | { kind: 'bool'; length: number; valid: Uint8Array | null; values: Uint8Array }
+  | { kind: 'utf8'; length: number; valid: Uint8Array | null; offsets: Int32Array; bytes: Uint8Array };
+
+export type CellValue = bigint | number | boolean | string | null;
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
+}
+
+/** Epoch µs from a raw timestamp in `unit`. */
+export function toMicros(v: bigint, unit: TimeUnit): bigint {
+  switch (unit) {
+    case TimeUnit.SECOND:
+      return v * 1_000_000n;
+    case TimeUnit.MILLISECOND:
+      return v * 1000n;
+    case TimeUnit.MICROSECOND:
+      return v;
+    case TimeUnit.NANOSECOND:
+      return floorDiv(v, 1000n);
+  }
+}
+
+function isValidAt(d: Data, i: number): boolean {
+  const bm = d.nullBitmap;
+  if (d.nullCount === 0 || !bm || bm.length === 0) return true;
+  const bit = d.offset + i;
+  return ((bm[bit >> 3]! >> (bit & 7)) & 1) === 1;
+}
+
+/** Input Arrow types accepted for each Delta type (widening only, never lossy). */
+function accepts(t: DeltaType, a: DataType): boolean {
+  switch (t) {
+    case 'long':
+      return DataType.isInt(a) && a.isSigned;
+    case 'integer':
+      return DataType.isInt(a) && a.isSigned && a.bitWidth <= 32;
+    case 'double':
+      return DataType.isFloat(a) && a.precision >= 1; // HALF (0) is not worth supporting
+    case 'boolean':
+      return DataType.isBool(a);
+    case 'string':
+      return DataType.isUtf8(a) || DataType.isLargeUtf8(a) || DataType.isUtf8View(a) ||
+        (DataType.isDictionary(a) && (DataType.isUtf8(a.valueType) || DataType.isLargeUtf8(a.valueType)));
+    case 'timestamp':
+      // A zone-less Arrow timestamp is taken as UTC: sluice rows carry epoch µs.
+      return DataType.isTimestamp(a);
+    case 'date':
+      return DataType.isDate(a);
+  }
+}
+
+/** Validates `vector`'s Arrow type against the Delta column type and copies its values into a FlatColumn. */
+export function flattenColumn(name: string, type: DeltaType, vector: Vector): FlatColumn {
+  const at = vector.type as DataType;
+  if (!accepts(type, at)) {
+    throw new TypeError(`column "${name}": Arrow type ${String(at)} cannot be written as Delta ${type} (expected ${String(deltaArrowType(type))})`);
+  }
+  const n = vector.length;
+  let valid: Uint8Array | null = null;
+  if (vector.nullCount > 0) {
+    valid = new Uint8Array(n);
+    let row = 0;
+    for (const d of vector.data) {
+      for (let i = 0; i < d.length; i++) valid[row + i] = isValidAt(d, i) ? 1 : 0;
+      row += d.length;
+    }
+  }
+  switch (type) {
+    case 'long':
+    case 'timestamp': {
+      const values = new BigInt64Array(n);
+      const unit = DataType.isTimestamp(at) ? (at as unknown as { unit: TimeUnit }).unit : TimeUnit.MICROSECOND;
+      let row = 0;
+      for (const d of vector.data) {
+        const src = d.values as ArrayLike<number | bigint>;
+        if (src instanceof BigInt64Array && unit === TimeUnit.MICROSECOND) {
+          values.set(src.subarray(0, d.length), row); // Int64 / Timestamp(µs): already the stored form
+          row += d.length;
+          continue;
+        }
+        for (let i = 0; i < d.length; i++) {
+          const raw = src[i]!;
+          values[row + i] = type === 'timestamp' ? toMicros(BigInt(raw), unit) : BigInt(raw);
+        }
+        row += d.length;
+      }
+      return { kind: 'int64', length: n, valid, values };
+    }
+    case 'integer':
+    case 'date': {
+      const values = new Int32Array(n);
+      const dateMs = DataType.isDate(at) && at.unit === DateUnit.MILLISECOND;
+      let row = 0;
+      for (const d of vector.data) {
+        if (dateMs) {
+          // Date64 storage differs across arrow-js versions; get() always yields epoch ms.
+          const v = new Vector([d]);
+          for (let i = 0; i < d.length; i++) {
+            const ms = v.get(i) as number | Date | null;
+            values[row + i] = ms === null ? 0 : Math.floor(Number(ms) / 86_400_000);
+          }
+        } else {
+          values.set((d.values as Int32Array | Int16Array | Int8Array).subarray(0, d.length), row);
+        }
+        row += d.length;
+      }
+      return { kind: 'int32', length: n, valid, values };
+    }
+    case 'double': {
+      const values = new Float64Array(n);
+      let row = 0;
+      for (const d of vector.data) {
+        values.set((d.values as Float64Array | Float32Array).subarray(0, d.length), row);
+        row += d.length;
+      }
+      return { kind: 'float64', length: n, valid, values };
+    }
+    case 'boolean': {
+      const values = new Uint8Array(n);
+      let row = 0;
+      for (const d of vector.data) {
+        const bits = d.values as Uint8Array;
+        for (let i = 0; i < d.length; i++) {
+          const bit = d.offset + i;
+          values[row + i] = (bits[bit >> 3]! >> (bit & 7)) & 1;
+        }
+        row += d.length;
+      }
+      return { kind: 'bool', length: n, valid, values };
+    }
+    case 'string':
+      return flattenStrings(vector, valid);
+  }
+}
+
+function flattenStrings(vector: Vector, valid: Uint8Array | null): FlatColumn {
+  const n = vector.length;
+  const offsets = new Int32Array(n + 1);
+  const parts: Uint8Array[] = [];
+  let pos = 0;
+  let row = 0;
+  for (const d of vector.data) {
+    if (DataType.isUtf8(d.type) || DataType.isLargeUtf8(d.type)) {
+      // Offsets are already sliced to this chunk; the byte buffer is not, so copy [first, last) once.
+      const vo = d.valueOffsets as Int32Array | BigInt64Array;
+      const first = Number(vo[0]!);
+      const last = Number(vo[d.length]!);
+      parts.push((d.values as Uint8Array).subarray(first, last));
+      for (let i = 0; i < d.length; i++) offsets[row + i + 1] = pos + Number(vo[i + 1]!) - first;
+      pos += last - first;
+    } else {
+      const v = new Vector([d]);
+      for (let i = 0; i < d.length; i++) {
+        const s = v.get(i) as string | null;
+        if (s !== null) {
+          const b = encoder.encode(s);
+          parts.push(b);
+          pos += b.length;
+        }
+        offsets[row + i + 1] = pos;
+      }
+    }
+    row += d.length;
+  }
+  const bytes = new Uint8Array(pos);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return { kind: 'utf8', length: n, valid, offsets, bytes };
+}
+
+export function isNullAt(c: FlatColumn, i: number): boolean {
+  return c.valid !== null && c.valid[i] === 0;
+}
+
+/** Row i's value: bigint for int64 (long, timestamp µs), number for int32 (integer, date days) and doubles. */
+export function valueAt(c: FlatColumn, i: number): CellValue {
+  if (isNullAt(c, i)) return null;
+  switch (c.kind) {
+    case 'int64':
+    case 'int32':
+    case 'float64':
+      return c.values[i]!;
+    case 'bool':
+      return c.values[i] === 1;
+    case 'utf8':
+      return decoder.decode(c.bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!));
+  }
+}
+
+/** The rows at `idx`, in that order. */
+export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
+  const n = idx.length;
+  let valid: Uint8Array | null = null;
+  if (c.valid) {
+    valid = new Uint8Array(n);
+    for (let j = 0; j < n; j++) valid[j] = c.valid[idx[j]!]!;
+  }
+  switch (c.kind) {
+    case 'int64': {
+      const values = new BigInt64Array(n);
+      for (let j = 0; j < n; j++) values[j] = c.values[idx[j]!]!;
+      return { kind: 'int64', length: n, valid, values };
+    }
+    case 'int32': {
+      const values = new Int32Array(n);
+      for (let j = 0; j < n; j++) values[j] = c.values[idx[j]!]!;
+      return { kind: 'int32', length: n, valid, values };
+    }
+    case 'float64': {
+      const values = new Float64Array(n);
+      for (let j = 0; j < n; j++) values[j] = c.values[idx[j]!]!;
+      return { kind: 'float64', length: n, valid, values };
+    }
+    case 'bool': {
+      const values = new Uint8Array(n);
+      for (let j = 0; j < n; j++) values[j] = c.values[idx[j]!]!;
+      return { kind: 'bool', length: n, valid, values };
+    }
+    case 'utf8': {
+      const offsets = new Int32Array(n + 1);
+      let total = 0;
+      for (let j = 0; j < n; j++) {
+        const r = idx[j]!;
+        total += c.offsets[r + 1]! - c.offsets[r]!;
+        offsets[j + 1] = total;
+      }
+      const bytes = new Uint8Array(total);
+      for (let j = 0; j < n; j++) {
+        const r = idx[j]!;
+        bytes.set(c.bytes.subarray(c.offsets[r]!, c.offsets[r + 1]!), offsets[j]!);
+      }
+      return { kind: 'utf8', length: n, valid, offsets, bytes };
+    }
+  }
+}
+
+function packBits(bytes: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) if (bytes[i]) out[i >> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+function countNulls(c: FlatColumn): number {
+  if (!c.valid) return 0;
+  let k = 0;
+  for (let i = 0; i < c.length; i++) if (c.valid[i] === 0) k++;
+  return k;
+}
+
+/** Arrow data of the exact type Delta `type` maps to (Int64, Timestamp µs UTC, Utf8...). */
+export function toArrowData(c: FlatColumn, type: DeltaType): Data {
+  const nullCount = countNulls(c);
+  const base = {
+    type: deltaArrowType(type),
+    length: c.length,
+    nullCount,
+    nullBitmap: nullCount > 0 && c.valid ? packBits(c.valid, c.length) : undefined,
+  };
+  // makeData's overloads are keyed on the concrete DataType class; `type` and the buffers below always agree.
+  const mk = (extra: Record<string, unknown>): Data => makeData({ ...base, ...extra } as never) as Data;
+  switch (c.kind) {
+    case 'int64':
+    case 'int32':
+    case 'float64':
+      return mk({ data: c.values });
+    case 'bool':
+      return mk({ data: packBits(c.values, c.length) });
+    case 'utf8':
+      return mk({ valueOffsets: c.offsets, data: c.bytes });
+  }
+}
+
+// ---- read path ----
+
+/** Any Arrow cell (from tableFromIPC) → plain JS: structs/maps → objects, lists → arrays, int64 → number. */
+export function toPlain(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof MapRow) {
+    const o: Record<string, unknown> = {};
+    for (const [k, val] of v as Iterable<[unknown, unknown]>) o[String(k)] = toPlain(val);
+    return o;
+  }
+  if (v instanceof StructRow) {
+    const o: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(v.toJSON() as Record<string, unknown>)) o[k] = toPlain(val);
+    return o;
+  }
+  if (v instanceof Vector) return Array.from(v as Iterable<unknown>, toPlain);
+  return v;
+}
+
+/**
+ * Row i of a data column as the value readTable reports: longs and timestamps (epoch µs) as numbers,
+ * dates as epoch days, everything else via toPlain. Raw buffers are read so µs are exact.
+ */
+export function cellForRead(vector: Vector, i: number): unknown {
+  const t = vector.type as DataType;
+  if (!vector.isValid(i)) return null;
+  if (DataType.isTimestamp(t) || (DataType.isInt(t) && t.bitWidth === 64)) {
+    // Locate the chunk holding row i to read its raw bigint.
+    let row = i;
+    for (const d of vector.data) {
+      if (row < d.length) {
+        const raw = BigInt((d.values as BigInt64Array)[row]!);
+        return Number(DataType.isTimestamp(t) ? toMicros(raw, (t as unknown as { unit: TimeUnit }).unit) : raw);
+      }
+      row -= d.length;
+    }
+  }
+  if (DataType.isDecimal(t)) return decimalText(vector, i, t.scale);
+  if (DataType.isDate(t)) {
+    const ms = vector.get(i) as number | Date;
+    return Math.floor(Number(ms) / 86_400_000);
+  }
+  return toPlain(vector.get(i));
+}
+
+/** Decimal cell as exact text ("-1003.2"): the unscaled two's-complement integer with `scale` digits after the point. */
+function decimalText(vector: Vector, i: number, scale: number): string {
+  let row = i;
+  for (const d of vector.data) {
+    if (row < d.length) {
+      const words = d.values as Uint32Array;
+      const stride = d.stride; // 32-bit words per value (4 for decimal128)
+      let v = 0n;
+      for (let w = stride - 1; w >= 0; w--) v = (v << 32n) | BigInt(words[row * stride + w]!);
+      const bits = BigInt(stride * 32);
+      if (v >> (bits - 1n)) v -= 1n << bits;
+      const neg = v < 0n;
+      let digits = (neg ? -v : v).toString();
+      if (scale > 0) {
+        digits = digits.padStart(scale + 1, '0');
+        digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+      }
+      return neg ? `-${digits}` : digits;
+    }
+    row -= d.length;
+  }
+  return '';
+}

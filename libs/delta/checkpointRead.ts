@@ -1,0 +1,32 @@
+// Reads a V1 Parquet checkpoint (classic or multi-part) into the same actions a JSON commit yields.
+// Each checkpoint row holds exactly one non-null action column (add, remove, metaData, protocol, txn...).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAction, type Action } from './actions.ts';
+import { toPlain } from './arrowColumns.ts';
+import { DeltaLogError } from './errors.ts';
+import type { CheckpointRef } from './logFiles.ts';
+import { decodeParquet } from './parquetFile.ts';
+
+const ACTION_COLUMNS = ['protocol', 'metaData', 'txn', 'add', 'remove'] as const;
+
+export async function readCheckpoint(logDir: string, cp: CheckpointRef): Promise<Action[]> {
+  const out: Action[] = [];
+  for (const file of cp.files) {
+    let table;
+    try {
+      table = decodeParquet(await readFile(join(logDir, file)));
+    } catch (e) {
+      throw new DeltaLogError(`checkpoint ${file} is unreadable: ${(e as Error).message ?? String(e)}`);
+    }
+    const cols = ACTION_COLUMNS.map((name) => ({ name, vec: table.getChild(name) }));
+    for (let i = 0; i < table.numRows; i++) {
+      for (const { name, vec } of cols) {
+        if (!vec || !vec.isValid(i)) continue;
+        const a = parseAction({ [name]: toPlain(vec.get(i)) });
+        if (a) out.push(a);
+      }
+    }
+  }
+  return out;
+}

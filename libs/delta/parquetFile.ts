@@ -1,0 +1,20 @@
+// Parquet encoding of data files through parquet-wasm (arrow-rs): Arrow table → zstd Parquet bytes and back.
+// Arrow crosses the JS/wasm boundary as an IPC stream; parquet-wasm consumes the wasm objects it is given.
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+
+/**
+ * Zstd-compressed Parquet bytes of `table`. Timestamp(µs, UTC) columns become INT64 TIMESTAMP(MICROS,
+ * isAdjustedToUTC=true), Date32 → INT32 DATE, Utf8 → BYTE_ARRAY STRING: the mappings PROTOCOL.md lists.
+ */
+export function encodeParquet(table: Table): Uint8Array {
+  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+  // parquet-wasm defaults to no compression; sinks write many small files, zstd keeps them small.
+  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setCreatedBy('sluice delta writer').build();
+  return writeParquet(wasmTable, props);
+}
+
+/** Decodes a Parquet file (any codec arrow-rs supports: snappy, zstd, gzip...) into an Arrow JS table. */
+export function decodeParquet(bytes: Uint8Array): Table {
+  return tableFromIPC(readParquet(bytes).intoIPCStream());
+}

@@ -1,0 +1,155 @@
+// Per-file statistics (numRecords, minValues, maxValues, nullCount) in the form Spark writes them.
+// Bounds must stay valid after truncation: min may only go down, max may only go up (or be omitted).
+import { isNullAt, type FlatColumn } from './arrowColumns.ts';
+import { formatDate } from './partitionPath.ts';
+import { stringifyJson } from './jsonText.ts';
+import type { DeltaType } from './schema.ts';
+
+/** Spark's default delta.dataSkippingStringPrefixLength. */
+export const STRING_PREFIX_LENGTH = 32;
+
+export interface FileStats {
+  numRecords: number;
+  minValues: Record<string, bigint | number | string>;
+  maxValues: Record<string, bigint | number | string>;
+  nullCount: Record<string, number>;
+}
+
+// JavaScript Date's range; int64 µs reach further, and such bounds are simply not written.
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
+/** Epoch ms → `2024-01-01T00:00:00.123Z` (Spark's stats form for timestamps, in UTC). */
+export function formatStatsTimestamp(ms: bigint): string {
+  return new Date(Number(ms)).toISOString();
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
+}
+
+/** Lexicographic comparison of UTF-8 byte ranges, which is code-point order: the order Spark and Parquet use. */
+function compareBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
+  const n = Math.min(e1 - s1, e2 - s2);
+  for (let k = 0; k < n; k++) {
+    const d = b[s1 + k]! - b[s2 + k]!;
+    if (d !== 0) return d;
+  }
+  return e1 - s1 - (e2 - s2);
+}
+
+/** The first `n` code points of s (never splits a surrogate pair). */
+export function codePointPrefix(s: string, n: number): { prefix: string; truncated: boolean } {
+  let count = 0;
+  let i = 0;
+  while (i < s.length && count < n) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+    count++;
+  }
+  return { prefix: s.slice(0, i), truncated: i < s.length };
+}
+
+const decoder = new TextDecoder();
+
+/** min/max of one column, or undefined where no valid bound can be written. */
+function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | string; max?: bigint | number | string } {
+  const n = c.length;
+  let first = -1;
+  for (let i = 0; i < n; i++) {
+    if (!isNullAt(c, i)) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return {}; // all null: Spark writes only nullCount
+  switch (c.kind) {
+    case 'int64': {
+      let lo = c.values[first]!;
+      let hi = lo;
+      for (let i = first + 1; i < n; i++) {
+        if (isNullAt(c, i)) continue;
+        const v = c.values[i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      if (type === 'timestamp') {
+        // Stats carry milliseconds: floor the min and ceil the max so both remain bounds of the µs values.
+        const out: { min?: string; max?: string } = {};
+        const loMs = floorDiv(lo, 1000n);
+        const hiMs = -floorDiv(-hi, 1000n);
+        if (loMs >= -MAX_DATE_MS && loMs <= MAX_DATE_MS) out.min = formatStatsTimestamp(loMs);
+        if (hiMs >= -MAX_DATE_MS && hiMs <= MAX_DATE_MS) out.max = formatStatsTimestamp(hiMs);
+        return out;
+      }
+      return { min: lo, max: hi };
+    }
+    case 'int32': {
+      let lo = c.values[first]!;
+      let hi = lo;
+      for (let i = first + 1; i < n; i++) {
+        if (isNullAt(c, i)) continue;
+        const v = c.values[i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      return type === 'date' ? { min: formatDate(lo), max: formatDate(hi) } : { min: lo, max: hi };
+    }
+    case 'float64': {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = first; i < n; i++) {
+        if (isNullAt(c, i)) continue;
+        const v = c.values[i]!;
+        // NaN sorts above everything in Spark and has no JSON form: no bounds are safe to write.
+        if (Number.isNaN(v)) return {};
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      const out: { min?: number; max?: number } = {};
+      if (Number.isFinite(lo)) out.min = lo;
+      if (Number.isFinite(hi)) out.max = hi;
+      return out;
+    }
+    case 'bool':
+      // Spark collects no min/max for booleans (only nullCount); the kernel oracle table confirms it.
+      return {};
+    case 'utf8': {
+      let lo = first;
+      let hi = first;
+      const o = c.offsets;
+      for (let i = first + 1; i < n; i++) {
+        if (isNullAt(c, i)) continue;
+        if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[lo]!, o[lo + 1]!) < 0) lo = i;
+        if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[hi]!, o[hi + 1]!) > 0) hi = i;
+      }
+      const minStr = decoder.decode(c.bytes.subarray(o[lo]!, o[lo + 1]!));
+      const maxStr = decoder.decode(c.bytes.subarray(o[hi]!, o[hi + 1]!));
+      const out: { min?: string; max?: string } = {};
+      // A prefix is <= the string, so a truncated min is still a lower bound.
+      out.min = codePointPrefix(minStr, STRING_PREFIX_LENGTH).prefix;
+      // A truncated max would be below the real max; omitting it is the simple safe choice.
+      if (!codePointPrefix(maxStr, STRING_PREFIX_LENGTH).truncated) out.max = maxStr;
+      return out;
+    }
+  }
+}
+
+/** Statistics for one data file; `columns` are the non-partition columns in schema order. */
+export function computeStats(numRecords: number, columns: { name: string; type: DeltaType; data: FlatColumn }[]): FileStats {
+  const stats: FileStats = { numRecords, minValues: {}, maxValues: {}, nullCount: {} };
+  for (const col of columns) {
+    let nulls = 0;
+    if (col.data.valid) for (let i = 0; i < col.data.length; i++) if (col.data.valid[i] === 0) nulls++;
+    stats.nullCount[col.name] = nulls;
+    const { min, max } = bounds(col.data, col.type);
+    if (min !== undefined) stats.minValues[col.name] = min;
+    if (max !== undefined) stats.maxValues[col.name] = max;
+  }
+  return stats;
+}
+
+/** The JSON text stored in add.stats (longs written exactly). */
+export function statsJson(s: FileStats): string {
+  return stringifyJson({ numRecords: s.numRecords, minValues: s.minValues, maxValues: s.maxValues, nullCount: s.nullCount });
+}

@@ -1,0 +1,89 @@
+// The command line as a user meets it: --help everywhere, config errors that name the key, and `sluice dev`
+// starting every service and stopping cleanly on Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../cli/pipeline.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+describe('sluice CLI and services', () => {
+  it('prints help for the CLI, each command and each service', () => {
+    const top = run(['cli/main.ts', '--help']);
+    expect(top.status).toBe(0);
+    for (const c of ['demo', 'dev', 'status', 'tables', 'provision']) expect(top.stdout).toContain(c);
+    for (const c of ['demo', 'dev', 'status', 'tables', 'provision']) {
+      const r = run(['cli/main.ts', c, '--help']);
+      expect(r.status, c).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: sluice /);
+    }
+    for (const s of ['collector', 'splitter', 'parser', 'enricher', 'detector', 'notifier', 'sink']) {
+      const r = run([`services/${s}/main.ts`, '--help']);
+      expect(r.status, s).toBe(0);
+      expect(r.stdout).toContain(`sluice ${s} — `);
+    }
+    const bad = run(['cli/main.ts', 'frobnicate']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('exits 2 with a message naming the bad key', () => {
+    const f = join(tmp, 'bad.yaml');
+    writeFileSync(f, 'nats: { url: nats://127.0.0.1:1 }\nsink:\n  flush: { maxRow: 10 }\n');
+    const r = run(['services/sink/main.ts', '--config', f]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('sink.flush.maxRow: unknown key');
+
+    const p = run(['services/parser/main.ts', '--config', f]);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toContain('parser.category: required');
+
+    const env = run(['services/collector/main.ts', '--config', f], { SLUICE__HTTP__PORT: 'eighty' });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain('http.port: must be integer');
+
+    const slack = run(['services/notifier/main.ts', '--config', f, '--set', 'notifier.slack.webhookUrl=ftp://x']);
+    expect(slack.status).toBe(2);
+    expect(slack.stderr).toContain('notifier.slack.webhookUrl: must match pattern');
+
+    const missing = run(['services/splitter/main.ts', '--config', join(tmp, 'nope.yaml')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.yaml/);
+  });
+
+  it('parser refuses an unknown category by name', () => {
+    const f = join(tmp, 'p.yaml');
+    writeFileSync(f, 'nats: { url: nats://127.0.0.1:1 }\n');
+    // Validation of the category happens before connecting, so no server is needed.
+    const r = run(['services/parser/main.ts', '--config', f, '--category', 'DeviceNope']);
+    expect(r.status).not.toBe(0);
+  });
+
+  it('sluice dev starts every service and stops them all cleanly on SIGINT', async () => {
+    const work = join(tmp, 'dev');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'dev', '--work', work, '--quiet'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 120_000;
+    while (!/services ready/.test(out)) {
+      if (child.exitCode !== null) throw new Error(`dev exited early: ${out}`);
+      if (Date.now() > deadline) throw new Error(`dev not ready: ${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(out).toMatch(/11 services ready/);
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(out).toContain('all services stopped cleanly');
+    expect(code).toBe(0);
+  });
+});
