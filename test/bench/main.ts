@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Table } from 'apache-arrow';
+import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { decodeIpc } from '@sluice/columnar';
 import { DeltaTable } from '@sluice/delta';
 import { GeoLookup } from '@sluice/geoip';
@@ -85,17 +85,22 @@ try {
   results.push(
     await measure('sink (decode + Parquet zstd + commit)', N, events.reduce((n, m) => n + m.data.length, 0), async () => {
       // Flushes of ~50k rows, as the sink's default policy would produce at this rate.
-      let buf: Table | undefined;
+      let batches: RecordBatch[] = [];
+      let rows = 0;
       let seq = 0;
+      let schema: Schema | undefined;
       for (const m of events) {
         const t = decodeIpc(m.data);
-        buf = buf ? buf.concat(t) : t;
-        if (buf.numRows >= 50_000) {
-          await table.append(buf, { txn: { appId: 'bench', version: ++seq } });
-          buf = undefined;
+        schema ??= t.schema;
+        batches.push(...t.batches);
+        rows += t.numRows;
+        if (rows >= 50_000) {
+          await table.append(new Table(schema, batches), { txn: { appId: 'bench', version: ++seq } });
+          batches = [];
+          rows = 0;
         }
       }
-      if (buf) await table.append(buf, { txn: { appId: 'bench', version: ++seq } });
+      if (rows > 0) await table.append(new Table(schema!, batches), { txn: { appId: 'bench', version: ++seq } });
     }),
   );
 } finally {
