@@ -3,11 +3,14 @@
 import { makeData, RecordBatch, Struct, Table, type Data } from 'apache-arrow';
 import { arrowSchema, arrowType, type ColumnSpec } from './arrowTypes.ts';
 
-type Values = (string | number | boolean | null)[];
+/** A string column may also take UTF-8 bytes as they arrived (copied as-is, never decoded and re-encoded). */
+export type CellValue = string | number | boolean | null | Uint8Array;
+type Values = CellValue[];
 
 export class ColumnBuilder {
   readonly specs: ColumnSpec[];
   private readonly values: Values[];
+  private readonly constants = new Map<number, CellValue>();
   private rows = 0;
 
   constructor(specs: ColumnSpec[]) {
@@ -15,13 +18,24 @@ export class ColumnBuilder {
     this.values = specs.map(() => []);
   }
 
+  /**
+   * Gives a column one value for every row of this batch (lineage of an envelope); `append` then skips it.
+   * Must be called before the first append.
+   */
+  setConstant(name: string, value: CellValue): void {
+    const i = this.specs.findIndex((s) => s.name === name);
+    if (i < 0) throw new Error(`setConstant: unknown column "${name}"`);
+    this.constants.set(i, value);
+  }
+
   get length(): number {
     return this.rows;
   }
 
   /** Appends one row; values are already coerced (timestamps in µs, dates in days, json as text). */
-  append(row: Record<string, string | number | boolean | null | undefined>): void {
+  append(row: Record<string, CellValue | undefined>): void {
     for (let i = 0; i < this.specs.length; i++) {
+      if (this.constants.size > 0 && this.constants.has(i)) continue;
       const v = row[this.specs[i]!.name];
       this.values[i]!.push(v === undefined ? null : v);
     }
@@ -30,6 +44,7 @@ export class ColumnBuilder {
 
   build(): Table {
     const schema = arrowSchema(this.specs);
+    for (const [i, v] of this.constants) this.values[i] = new Array<CellValue>(this.rows).fill(v);
     const children = this.specs.map((s, i) => buildData(s, this.values[i]!, this.rows));
     const data = makeData({ type: new Struct(schema.fields), length: this.rows, nullCount: 0, children });
     return new Table([new RecordBatch(schema, data)]);
@@ -57,17 +72,22 @@ function buildData(spec: ColumnSpec, values: Values, n: number): Data {
   switch (spec.type) {
     case 'string':
     case 'json': {
-      let bytes = 0;
+      // One pass: write into a buffer sized for the worst case (3 bytes per UTF-16 unit), then trim.
+      let bound = 0;
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (v !== null) bytes += Buffer.byteLength(v as string, 'utf8');
+        if (v !== null) bound += typeof v === 'string' ? v.length * 3 : (v as Uint8Array).length;
       }
-      const data = Buffer.allocUnsafe(bytes);
+      const data = Buffer.allocUnsafe(bound);
       const offsets = new Int32Array(n + 1);
       let pos = 0;
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (v !== null) pos += data.write(v as string, pos, 'utf8');
+        if (typeof v === 'string') pos += data.write(v, pos, 'utf8');
+        else if (v instanceof Uint8Array) {
+          data.set(v, pos);
+          pos += v.length;
+        }
         offsets[i + 1] = pos;
       }
       return mk({ type, ...base, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, pos) });

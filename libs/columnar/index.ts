@@ -1,3 +1,4 @@
-export { ColumnBuilder } from './columnBuilder.ts';
+export { ColumnBuilder, type CellValue } from './columnBuilder.ts';
 export { arrowSchema, arrowType, tableToRows, type ColumnSpec } from './arrowTypes.ts';
 export { decodeIpc, encodeIpc } from './ipc.ts';
+export { readStrings } from './readColumn.ts';

@@ -35,10 +35,9 @@ export function frameRecords(buf: Uint8Array, offset: number, complete: boolean)
   const records: Uint8Array[] = [];
   let start = offset;
   let consumed = offset;
-  for (let i = offset; i < buf.length; i++) {
-    if (buf[i] !== NL) continue;
-    pushLine(records, buf, start, i);
-    start = i + 1;
+  for (let nl = buf.indexOf(NL, start); nl !== -1; nl = buf.indexOf(NL, start)) {
+    pushLine(records, buf, start, nl);
+    start = nl + 1;
     consumed = start;
   }
   if (complete && start < buf.length) {

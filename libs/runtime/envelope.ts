@@ -38,17 +38,17 @@ export function fromNatsHeaders(h: MsgHdrs | undefined): HeaderMap {
 
 const NL = 0x0a;
 
-/** Splits an NDJSON body into lines without decoding it (empty lines skipped). */
+/** Splits an NDJSON body into lines without decoding it (empty lines skipped). indexOf is a native memchr. */
 export function splitLines(body: Uint8Array): Uint8Array[] {
   const lines: Uint8Array[] = [];
   let start = 0;
-  for (let i = 0; i <= body.length; i++) {
-    if (i === body.length || body[i] === NL) {
-      let end = i;
-      if (end > start && body[end - 1] === 0x0d) end--;
-      if (end > start) lines.push(body.subarray(start, end));
-      start = i + 1;
-    }
+  while (start < body.length) {
+    let nl = body.indexOf(NL, start);
+    if (nl === -1) nl = body.length;
+    let end = nl;
+    if (end > start && body[end - 1] === 0x0d) end--;
+    if (end > start) lines.push(body.subarray(start, end));
+    start = nl + 1;
   }
   return lines;
 }

@@ -1,8 +1,8 @@
 // Adds enrichment columns to typed Arrow batches: GeoIP country and city for the table's declared IP columns.
 // Private, loopback and invalid addresses get null geo (their scope is known, not looked up).
 import type { Table } from 'apache-arrow';
-import { ColumnBuilder, decodeIpc, encodeIpc } from '@sluice/columnar';
-import type { GeoLookup } from '@sluice/geoip';
+import { ColumnBuilder, decodeIpc, encodeIpc, readStrings } from '@sluice/columnar';
+import type { GeoLookup, GeoResult } from '@sluice/geoip';
 import { H, NonRetryableError, subjects, type InputMessage, type OutputMessage } from '@sluice/runtime';
 import { geoColumnNames } from '@sluice/tables';
 
@@ -22,13 +22,20 @@ export function enrichTable(table: Table, fields: readonly string[], geo: GeoLoo
     ];
   });
   const b = new ColumnBuilder(specs);
-  const vectors = fields.map((f) => table.getChild(f));
+  const ips = fields.map((f) => readStrings(table, f));
+  const names = fields.map((f) => geoColumnNames(f));
+  // Logs repeat addresses a lot: look each distinct one up once per batch.
+  const seen = new Map<string, GeoResult | null>();
   const row: Record<string, string | null> = {};
   for (let r = 0; r < table.numRows; r++) {
     for (let i = 0; i < fields.length; i++) {
-      const n = geoColumnNames(fields[i]!);
-      const ip = vectors[i]?.get(r) as string | null | undefined;
-      const g = geo?.lookup(ip ?? null) ?? null;
+      const n = names[i]!;
+      const ip = ips[i]?.[r] ?? null;
+      let g: GeoResult | null = null;
+      if (ip !== null && geo) {
+        g = seen.get(ip) ?? null;
+        if (g === null && !seen.has(ip)) seen.set(ip, (g = geo.lookup(ip)));
+      }
       row[n.country] = g?.country ?? null;
       row[n.city] = g?.city ?? null;
     }

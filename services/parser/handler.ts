@@ -1,6 +1,6 @@
 // Parses one category's NDJSON batch into typed columns: coercion by the table definition, expectations with their
 // actions, lineage columns and the raw record; good rows leave as Arrow IPC, bad ones as quarantine records.
-import { ColumnBuilder, encodeIpc } from '@sluice/columnar';
+import { ColumnBuilder, encodeIpc, type CellValue } from '@sluice/columnar';
 import {
   FatalStageError,
   H,
@@ -12,7 +12,7 @@ import {
   type OutputMessage,
   type QuarantineRecord,
 } from '@sluice/runtime';
-import { compileValidator, fullColumnsOf, parseTimestampMicros, withLineage, type ExpectationAction, type TableDefinition, type Validator } from '@sluice/tables';
+import { compileValidator, EVENT_DATE, eventDateOf, fullColumnsOf, parseTimestampMicros, type ExpectationAction, type TableDefinition, type Validator } from '@sluice/tables';
 
 export interface ExpectationCounter {
   inc(labels: { table: string; rule: string; action: string }, n?: number): void;
@@ -53,7 +53,19 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
   const lineage = { [H.source]: source, [H.object]: object, [H.rawSeq]: String(rawSeq), [H.ingestTime]: ingestIso, [H.table]: def.name };
   const outputs: OutputMessage[] = [];
   const bad: QuarantineRecord[] = [];
-  let builder = new ColumnBuilder(columns);
+  // Lineage is the same for every row of an envelope: set once per Arrow batch, not per row.
+  const newBuilder = () => {
+    const b = new ColumnBuilder(columns);
+    b.setConstant('_source', source);
+    b.setConstant('_object', object);
+    b.setConstant('_raw_seq', rawSeq);
+    b.setConstant('_input_seq', msg.seq);
+    b.setConstant('_ingest_time', ingestTime);
+    b.setConstant('_parser_version', ctx.version);
+    return b;
+  };
+  const ingestDay = eventDateOf(ingestTime);
+  let builder = newBuilder();
   let rawBytes = 0;
   const emit = () => {
     if (builder.length === 0) return;
@@ -63,7 +75,7 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
       records: builder.length,
       headers: { ...lineage, [H.encoding]: 'arrow-ipc', [H.count]: String(builder.length) },
     });
-    builder = new ColumnBuilder(columns);
+    builder = newBuilder();
     rawBytes = 0;
   };
   const quarantine = (raw: string, rule: string, reason: string) =>
@@ -91,7 +103,11 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
       case 'keep':
         break;
     }
-    builder.append(withLineage(v.row!, { source, object, rawSeq, inputSeq: msg.seq, ingestTime, parserVersion: ctx.version, raw }));
+    const row: Record<string, CellValue> = v.row!;
+    // The raw record goes into Arrow as the bytes that arrived: no re-encoding of the largest column.
+    row._raw = line;
+    if (row[EVENT_DATE] === undefined) row[EVENT_DATE] = ingestDay;
+    builder.append(row);
     rawBytes += line.length;
     if (rawBytes >= ctx.maxRawBytesPerBatch) emit();
   }
