@@ -79,6 +79,14 @@ describe('sluice CLI and services', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(out).toMatch(/11 services ready/);
+    // `sluice status` against the dev pipeline's server lists every stream and the services' consumers.
+    const url = /NATS (nats:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    expect(url).toBeDefined();
+    const status = run(['cli/main.ts', 'status', '--nats', url!, '--interval', '1']);
+    expect(status.status).toBe(0);
+    for (const s of ['RAW', 'CATEGORIZED', 'PARSED', 'EVENTS', 'ALERTS', 'QUARANTINE', 'DLQ']) expect(status.stdout).toMatch(new RegExp(`^${s}\\s`, 'm'));
+    for (const c of ['splitter-defender', 'parser-defender-DeviceLogonEvents', 'enricher', 'sink-bronze', 'detector-vulnerable_service_listening-defender_device_network_events']) expect(status.stdout).toContain(`  ${c} `);
+    expect(status.stdout.split('\n')[0]).toMatch(/stream \/ consumer\s+messages\s+pending\s+ack pending\s+redelivered\s+msgs\/s/);
     const code = await new Promise<number | null>((resolve) => {
       child.once('exit', (c) => resolve(c));
       child.kill('SIGINT');
