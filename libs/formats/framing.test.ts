@@ -26,6 +26,8 @@ describe('frameRecords', () => {
 
   it('treats a single line object without records as one record and bad JSON as lines', () => {
     expect(texts(frameRecords(enc('{"x":1}'), 0, true).records)).toEqual(['{"x":1}']);
+    // Original bytes kept: big integers and spacing survive.
+    expect(texts(frameRecords(enc(' {"id": 12345678901234567890, "y":1.50}\n'), 0, true).records)).toEqual(['{"id": 12345678901234567890, "y":1.50}']);
     expect(texts(frameRecords(enc('{"x":\n1'), 0, true).records)).toEqual(['{"x":', '1']);
   });
 });

@@ -77,9 +77,23 @@ function tryDocument(buf: Uint8Array): Uint8Array[] | undefined {
     const o = value as Record<string, unknown>;
     if (Array.isArray(o.records)) items = o.records;
     else if (Array.isArray(o.Records)) items = o.Records;
-    else items = [value];
+    else {
+      // A single record on one line keeps its original bytes (number formatting, key order, big integers).
+      const trimmed = trim(buf);
+      if (trimmed.indexOf(NL) === -1) return [trimmed];
+      items = [value];
+    }
   } else return undefined;
   return items.map((v) => encoder.encode(JSON.stringify(v)));
+}
+
+function trim(buf: Uint8Array): Uint8Array {
+  let a = 0;
+  let b = buf.length;
+  const ws = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+  while (a < b && ws(buf[a]!)) a++;
+  while (b > a && ws(buf[b - 1]!)) b--;
+  return buf.subarray(a, b);
 }
 
 /** Validates that every record is one JSON value; returns the first problem (1-based record number) or null. */

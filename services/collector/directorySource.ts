@@ -25,6 +25,12 @@ interface Position {
   /** Bytes of (decompressed) content consumed. */
   offset: number;
   done: boolean;
+  /**
+   * End of the range being published, recorded before publishing it. A restart that finds it re-reads exactly
+   * [offset, pending) even if the file grew meanwhile, so the batches and their ids match what a crashed run may
+   * already have stored, and JetStream drops them as duplicates instead of dropping new lines packed into them.
+   */
+  pending?: number;
 }
 
 export class DirectorySource {
@@ -93,8 +99,10 @@ export class DirectorySource {
       }
     }
     const complete = true;
-    const framed = frameRecords(content, pos.offset, complete);
+    const end = pos.pending !== undefined && pos.pending <= content.length ? pos.pending : content.length;
+    const framed = frameRecords(end < content.length ? content.subarray(0, end) : content, pos.offset, complete);
     if (framed.records.length > 0) {
+      if (pos.pending !== framed.consumed) await this.kv.put(key, JSON.stringify({ ...pos, path: rel, ino: st.ino, pending: framed.consumed }));
       const res = await publishRaw(
         this.js,
         this.metrics,
@@ -106,8 +114,9 @@ export class DirectorySource {
       this.log.info({ file: rel, records: res.records, batches: res.batches, framing: framed.framing }, 'ingested');
     }
     // Only after every batch's PubAck does the position advance; a crash before this replays ids JetStream drops.
-    const next: Position = { path: rel, ino: st.ino, offset: framed.consumed, done: gz || framed.framing === 'document' };
-    if (next.offset !== pos.offset || next.done !== pos.done) await this.kv.put(key, JSON.stringify(next));
+    // A JSON document is not final: a one-line NDJSON file parses as one, and must be read on when it grows.
+    const next: Position = { path: rel, ino: st.ino, offset: framed.consumed, done: gz };
+    if (next.offset !== pos.offset || next.done !== pos.done || pos.pending !== undefined) await this.kv.put(key, JSON.stringify(next));
   }
 }
 

@@ -68,6 +68,9 @@ export class HttpSource {
           // maxOutputLength refuses a decompression bomb instead of inflating it.
           body = gunzipSync(body, { maxOutputLength: this.cfg.maxBodyBytes * 10 });
         } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+            return reply(413, { error: `body inflates beyond the limit of ${this.cfg.maxBodyBytes * 10} bytes` });
+          }
           return reply(400, { error: `invalid gzip body: ${(e as Error).message}` });
         }
       }
@@ -93,16 +96,25 @@ export class HttpSource {
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      return null;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  // Not `for await`: leaving that loop early destroys the request and its socket, so the 413 could be lost in a
+  // connection reset. Over the limit the rest is drained and discarded, as for a declared Content-Length.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => (req.complete ? undefined : reject(new Error('request aborted before its end'))));
+  });
 }
