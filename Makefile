@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`. Both install what they need first.
-.PHONY: deps demo dev test test-unit test-integration test-interop lint typecheck bench clean
+.PHONY: deps demo dev test test-unit test-integration test-interop lint typecheck bench clean test-nats-current
 
 deps: node_modules/.installed
 	@scripts/ensure-nats-server.sh
@@ -42,3 +42,8 @@ bench: deps
 
 clean:
 	rm -rf .sluice
+
+# The integration and e2e suites against a current nats-server (pinned in the script) instead of Debian's 2.9.10.
+test-nats-current: deps
+	scripts/install-current-nats-server.sh
+	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx vitest run --project integration

@@ -121,7 +121,9 @@ export class ConsumeLoop {
       if (err instanceof NonRetryableError || last) {
         try {
           await this.deadLetter(input, err, last ? 'max_deliver' : 'non_retryable');
-          m.term(err.message.slice(0, 200));
+          // A bare +TERM: servers up to 2.10.0 ignore "+TERM <reason>" entirely (no term, redelivery after ack_wait).
+          // The reason travels in the DLQ message's headers instead.
+          m.term();
         } catch (dlqErr) {
           metrics.errors.inc({ kind: 'publish' });
           log.error({ err: (dlqErr as Error).message, seq: m.seq }, 'dead-letter publish failed; input left for redelivery');

@@ -115,14 +115,23 @@ describe('ConsumeLoop', () => {
   });
 
   it('dead-letters a non-retryable input with the error and stage, and the others go through', async () => {
+    let poisonCalls = 0;
     const l = await loop('t2', 'raw.t2', async (m) => {
       const text = new TextDecoder().decode(m.data);
-      if (text === 'poison') throw new NonRetryableError('not an envelope');
+      if (text === 'poison') {
+        poisonCalls++;
+        throw new NonRetryableError('not an envelope');
+      }
       return [{ subject: 'raw.t2out', data: m.data, records: 1 }];
     });
     for (const t of ['a', 'poison', 'b']) await js.publish('raw.t2', new TextEncoder().encode(t));
     await until(async () => (await drain('dlq.t2', 'DLQ')).length === 1 && (await drain('raw.t2out', 'RAW')).length === 2);
+    // The term must take effect (nats-server 2.9 ignores "+TERM <reason>"): no redelivery once ack_wait has passed.
+    await new Promise((r) => setTimeout(r, cfg.consumer.ackWaitSeconds * 1000 + 500));
     await l.stop();
+    expect(poisonCalls).toBe(1);
+    const info = await jsm.consumers.info('RAW', 't2');
+    expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
     const [dead] = await drain('dlq.t2', 'DLQ');
     expect(dead!.data).toBe('poison');
     expect(dead!.headers[H.error]).toContain('not an envelope');
