@@ -89,6 +89,39 @@ async function assertLake(h: Harness, gen: GeneratedDefender, bronzeRows: number
   expect(JSON.stringify(h.receiver.posts[0]!.body)).toContain('ws-finance-17');
 }
 
+/** Every service answers /healthz and /readyz, and /metrics counts what the lake holds. */
+async function assertMetrics(h: Harness, gen: GeneratedDefender): Promise<void> {
+  const text = async (service: string, path: string) => {
+    const res = await fetch(`http://127.0.0.1:${h.pipeline.services.get(service)!.port}${path}`);
+    expect(res.status, `${service} ${path}`).toBe(200);
+    return res.text();
+  };
+  const value = (metrics: string, name: string, labels: Record<string, string>) => {
+    const line = metrics.split('\n').find((l) => l.startsWith(name + '{') && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  for (const name of h.pipeline.services.keys()) {
+    await text(name, '/healthz');
+    await text(name, '/readyz');
+  }
+  for (const category of DEFENDER_CATEGORIES) {
+    const def = defenderTables[category]!;
+    const m = await text(`parser-${category}`, '/metrics');
+    const quarantined = gen.expected.malformed.filter((x) => x.category === category && x.disposition === 'quarantine').length;
+    const coercion = value(m, 'sluice_expectation_failures_total', { table: def.name, rule: 'coercion' });
+    const quarantineRules = def.expectations.filter((e) => e.action === 'quarantine').reduce((n, e) => n + value(m, 'sluice_expectation_failures_total', { table: def.name, rule: e.name }), 0);
+    expect(coercion + quarantineRules, `${def.name} quarantine counters`).toBeGreaterThanOrEqual(quarantined);
+    expect(value(m, 'sluice_records_out_total', { stream: 'parsed' }), `${def.name} records out`).toBe(gen.expected.categories[category].valid);
+  }
+  const sink = await text('sink', '/metrics');
+  expect(value(sink, 'sluice_delta_rows_total', { table: 'quarantine' })).toBe(gen.expected.malformed.filter((x) => x.disposition === 'quarantine').length);
+  expect(value(sink, 'sluice_delta_commits_total', { table: 'bronze' })).toBeGreaterThan(0);
+  const splitter = await text('splitter', '/metrics');
+  expect(value(splitter, 'sluice_splitter_records_total', { category: '_unknown' })).toBe(gen.expected.unknown.count);
+  const notifier = await text('notifier', '/metrics');
+  expect(value(notifier, 'sluice_notifier_alerts_total', { destination: 'slack', outcome: 'posted' })).toBe(1);
+}
+
 /** The sub-millisecond digits of an ISO timestamp, in µs (Date.parse keeps only milliseconds). */
 function micros(iso: string): number {
   const m = /\.(\d+)/.exec(iso);
@@ -103,6 +136,7 @@ describe('pipeline end to end', () => {
     const plan = await feed(h.pipeline, gen.records);
     await waitPipelineIdle(h.nats.url);
     await assertLake(h, gen, plan.bronzeRows);
+    await assertMetrics(h, gen);
   });
 
   for (const victim of ['sink', 'splitter', 'parser-DeviceNetworkEvents', 'notifier']) {
