@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`. Both install what they need first.
-.PHONY: deps demo dev test test-unit test-integration test-interop lint typecheck bench clean test-nats-current
+.PHONY: bench-delta deps demo dev test test-unit test-integration test-interop lint typecheck bench clean test-nats-current
 
 deps: node_modules/.installed
 	@scripts/ensure-nats-server.sh
@@ -39,6 +39,10 @@ test-interop: deps
 
 bench: deps
 	npx tsx test/bench/main.ts
+
+# Delta writer alone: 1 M rows into a partitioned table, file sizes, checkpoint cost at 100 commits.
+bench-delta: deps
+	npx tsx test/bench/deltaWrite.ts --rows 1000000
 
 clean:
 	rm -rf .sluice
