@@ -20,6 +20,8 @@ export interface PipelineOptions {
   /** Receives each output line of every service, prefixed by its name. */
   onLog?: (service: string, line: string) => void;
   logLevel?: string;
+  /** Extra environment per service (e.g. SLUICE_FAULT for fault tests). */
+  serviceEnv?: Record<string, Record<string, string>>;
 }
 
 export interface ServiceProcess {
@@ -39,7 +41,7 @@ export interface Pipeline {
   services: Map<string, ServiceProcess>;
   /** SIGKILL (or another signal) one service; `restart` starts it again with the same arguments. */
   kill(name: string, signal?: NodeJS.Signals): Promise<number | null>;
-  restart(name: string): Promise<void>;
+  restart(name: string, env?: Record<string, string>): Promise<void>;
   stop(): Promise<Map<string, number | null>>;
 }
 
@@ -82,10 +84,10 @@ export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: s
 export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const { file, inbox, lakePath, httpPort } = await writePipelineConfig(o);
   const services = new Map<string, ServiceProcess>();
-  const launch = (name: string, script: string, args: string[], port: number): ServiceProcess => {
+  const launch = (name: string, script: string, args: string[], port: number, env?: Record<string, string>): ServiceProcess => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, '--config', file, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, SLUICE__HTTP__PORT: String(port) },
+      env: { ...process.env, ...(env ?? o.serviceEnv?.[name]), SLUICE__HTTP__PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const forward = (d: Buffer) => {
@@ -111,11 +113,11 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       sp.child.kill(signal);
       return sp.exited;
     },
-    async restart(name) {
+    async restart(name, env) {
       const sp = services.get(name);
       if (!sp) throw new Error(`no service ${name}`);
       if (sp.child.exitCode === null && sp.child.signalCode === null) await stopChild(sp.child);
-      launch(name, sp.script, sp.args, sp.port);
+      launch(name, sp.script, sp.args, sp.port, env);
     },
     async stop() {
       const codes = new Map<string, number | null>();

@@ -10,3 +10,4 @@ export { runService, type InputSpec, type ServiceContext, type ServiceDefinition
 export { quarantineOutputs, type QuarantineRecord } from './quarantine.ts';
 export { KV_BUCKETS, STREAMS, subjects, token, type StreamKey } from './topology.ts';
 export { isMain } from './isMain.ts';
+export { faultPoint } from './faultPoints.ts';

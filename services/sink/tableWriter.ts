@@ -2,7 +2,7 @@
 // so a replay after a crash writes nothing twice. Each input message's promise resolves only after its commit.
 import { Table } from 'apache-arrow';
 import { DeltaTable, DeltaTxnConflictError, type DeltaColumn } from '@sluice/delta';
-import type { Logger } from '@sluice/runtime';
+import { faultPoint, type Logger } from '@sluice/runtime';
 
 export interface FlushPolicy {
   maxRows: number;
@@ -130,6 +130,8 @@ export class TableWriter {
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
       }
     }
+    // Fault tests kill here: committed to Delta but not yet acked, so the messages come back after restart.
+    faultPoint('sink.afterCommit');
     for (const p of batch) {
       this.inBuffer.delete(p.seq);
       p.resolve();

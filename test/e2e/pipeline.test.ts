@@ -139,6 +139,19 @@ describe('pipeline end to end', () => {
     await assertMetrics(h, gen);
   });
 
+  it('keeps exact counts when the sink dies between a Delta commit and its acks', async () => {
+    h = await startHarness({ serviceEnv: { sink: { SLUICE_FAULT: 'sink.afterCommit:4' } } });
+    const gen = generate(31, 300);
+    const plan = await feed(h.pipeline, gen.records);
+    const sink = h.pipeline.services.get('sink')!;
+    const code = await Promise.race([sink.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
+    expect(code, 'the fault point killed the sink').not.toBe('alive');
+    expect(sink.child.signalCode).toBe('SIGKILL');
+    await h.pipeline.restart('sink', { SLUICE_FAULT: '' });
+    await waitPipelineIdle(h.nats.url);
+    await assertLake(h, gen, plan.bronzeRows);
+  });
+
   for (const victim of ['sink', 'splitter', 'parser-DeviceNetworkEvents', 'notifier']) {
     it(`keeps exact counts when ${victim} is SIGKILLed and restarted midway`, async () => {
       h = await startHarness();

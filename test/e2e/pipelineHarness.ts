@@ -22,7 +22,7 @@ export interface Harness {
   close(): Promise<Map<string, number | null>>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { serviceEnv?: Record<string, Record<string, string>> } = {}): Promise<Harness> {
   const workDir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
   const nats = await startNatsServer();
   const receiver = await startWebhookReceiver({ port: 0 });
@@ -33,6 +33,7 @@ export async function startHarness(): Promise<Harness> {
     webhookUrl: receiver.url,
     onLog: (s, l) => logs.push(`${s} ${l}`),
     overrides: { sink: { flush: { maxLatencySeconds: 1, maxRows: 5000 } } },
+    serviceEnv: opts.serviceEnv,
   });
   await waitReady(pipeline, 90_000);
   return {
