@@ -39,6 +39,10 @@ export interface RemoveFile {
   path: string;
   deletionTimestamp?: number;
   dataChange: boolean;
+  /** When true, partitionValues and size are present. */
+  extendedFileMetadata?: boolean;
+  partitionValues?: Record<string, string | null>;
+  size?: number;
 }
 
 export interface Txn {
@@ -113,6 +117,10 @@ export function parseRemove(o: JsonObject): RemoveFile {
   const r: RemoveFile = { path: need(optString(o, 'path'), 'remove.path'), dataChange: o.dataChange !== false };
   const ts = optNumber(o, 'deletionTimestamp');
   if (ts !== undefined) r.deletionTimestamp = ts;
+  if (o.extendedFileMetadata === true) r.extendedFileMetadata = true;
+  if (isObject(o.partitionValues)) r.partitionValues = stringMap(o.partitionValues);
+  const size = optNumber(o, 'size');
+  if (size !== undefined) r.size = size;
   return r;
 }
 

@@ -261,6 +261,95 @@ export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
   }
 }
 
+/** A column of `n` nulls of Delta `type` (a nullable column absent from the input or from an older file). */
+export function allNullColumn(type: DeltaType, n: number): FlatColumn {
+  const valid = new Uint8Array(n);
+  switch (type) {
+    case 'long':
+    case 'timestamp':
+      return { kind: 'int64', length: n, valid, values: new BigInt64Array(n) };
+    case 'integer':
+    case 'date':
+      return { kind: 'int32', length: n, valid, values: new Int32Array(n) };
+    case 'double':
+      return { kind: 'float64', length: n, valid, values: new Float64Array(n) };
+    case 'boolean':
+      return { kind: 'bool', length: n, valid, values: new Uint8Array(n) };
+    case 'string':
+      return { kind: 'utf8', length: n, valid, offsets: new Int32Array(n + 1), bytes: new Uint8Array(0) };
+  }
+}
+
+interface Typed<T> {
+  set(array: T, offset?: number): void;
+  subarray(begin: number, end: number): T;
+}
+
+function joinTyped<T extends Typed<T>>(out: T, parts: { values: T; length: number }[]): T {
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.values.subarray(0, p.length), at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The rows of `parts` one after another; every part must have the same kind (one Delta type). */
+export function concatColumns(parts: FlatColumn[]): FlatColumn {
+  const first = parts[0];
+  if (!first) throw new Error('concatColumns needs at least one column');
+  if (parts.length === 1) return first;
+  const n = parts.reduce((k, p) => k + p.length, 0);
+  let valid: Uint8Array | null = null;
+  if (parts.some((p) => p.valid)) {
+    valid = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      if (p.valid) valid.set(p.valid.subarray(0, p.length), at);
+      else valid.fill(1, at, at + p.length);
+      at += p.length;
+    }
+  }
+  const same = <K extends FlatColumn['kind']>(kind: K): Extract<FlatColumn, { kind: K }>[] => {
+    for (const p of parts) if (p.kind !== kind) throw new Error(`concatColumns: ${p.kind} next to ${kind}`);
+    return parts as Extract<FlatColumn, { kind: K }>[];
+  };
+  switch (first.kind) {
+    case 'int64': {
+      const ps = same('int64');
+      return { kind: 'int64', length: n, valid, values: joinTyped(new BigInt64Array(n), ps) };
+    }
+    case 'int32': {
+      const ps = same('int32');
+      return { kind: 'int32', length: n, valid, values: joinTyped(new Int32Array(n), ps) };
+    }
+    case 'float64': {
+      const ps = same('float64');
+      return { kind: 'float64', length: n, valid, values: joinTyped(new Float64Array(n), ps) };
+    }
+    case 'bool': {
+      const ps = same('bool');
+      return { kind: 'bool', length: n, valid, values: joinTyped(new Uint8Array(n), ps) };
+    }
+    case 'utf8': {
+      const ps = same('utf8');
+      const total = ps.reduce((k, p) => k + (p.offsets[p.length]! - p.offsets[0]!), 0);
+      const bytes = new Uint8Array(total);
+      const offsets = new Int32Array(n + 1);
+      let row = 0;
+      let byte = 0;
+      for (const p of ps) {
+        const base = p.offsets[0]!;
+        for (let i = 0; i < p.length; i++) offsets[row + i + 1] = byte + p.offsets[i + 1]! - base;
+        bytes.set(p.bytes.subarray(base, p.offsets[p.length]!), byte);
+        byte += p.offsets[p.length]! - base;
+        row += p.length;
+      }
+      return { kind: 'utf8', length: n, valid, offsets, bytes };
+    }
+  }
+}
+
 function packBits(bytes: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array((n + 7) >> 3);
   for (let i = 0; i < n; i++) if (bytes[i]) out[i >> 3]! |= 1 << (i & 7);

@@ -22,7 +22,14 @@ const ADD = new Struct([
   f('tags', stringMap()),
   f('stats', new Utf8()),
 ]);
-const REMOVE = new Struct([f('path', new Utf8()), f('deletionTimestamp', new Int64()), f('dataChange', new Bool())]);
+const REMOVE = new Struct([
+  f('path', new Utf8()),
+  f('deletionTimestamp', new Int64()),
+  f('dataChange', new Bool()),
+  f('extendedFileMetadata', new Bool()),
+  f('partitionValues', stringMap()),
+  f('size', new Int64()),
+]);
 const METADATA = new Struct([
   f('id', new Utf8()),
   f('name', new Utf8()),
@@ -89,7 +96,16 @@ export function checkpointTable(state: LogState, now = Date.now()): { table: Tab
   for (const r of state.tombstones.values()) {
     // Expired tombstones are dropped, as Spark does; VACUUM no longer needs them.
     if ((r.deletionTimestamp ?? 0) < now - retention) continue;
-    rows.push({ remove: { path: r.path, deletionTimestamp: big(r.deletionTimestamp), dataChange: false } });
+    rows.push({
+      remove: {
+        path: r.path,
+        deletionTimestamp: big(r.deletionTimestamp),
+        dataChange: false,
+        extendedFileMetadata: r.extendedFileMetadata ?? null,
+        partitionValues: toMap(r.partitionValues),
+        size: big(r.size),
+      },
+    });
   }
   const col = (key: keyof (typeof rows)[number], type: Struct) => vectorFromArray(rows.map((r) => r[key] ?? null), type);
   const table = new Table({

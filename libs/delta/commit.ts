@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseCommitText, type Action } from './actions.ts';
 import { DeltaConflictError, DeltaError, DeltaTxnConflictError } from './errors.ts';
 import { commitFileName, readCommit } from './logFiles.ts';
+import { resolveLogPath } from './partitionPath.ts';
 
 function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
@@ -88,14 +89,25 @@ export interface CommitRequest {
   txn?: { appId: string; version: number };
   /** Give up after this many lost races (each one means another writer committed). */
   maxAttempts?: number;
+  /** Files this commit removes (resolved paths, see resolveLogPath): a winner removing any of them is a conflict. */
+  removes?: ReadonlySet<string>;
+  /** What is being committed, for error messages (default "append"). */
+  what?: string;
 }
 
 /** Throws if a commit that won a race invalidates our plan; appends by others are fine. */
 function checkWinner(req: CommitRequest, version: number, actions: Action[]): void {
+  const what = req.what ?? 'append';
   for (const a of actions) {
+    // Our commit removes (rewrites) files; if a winner already removed one, committing would resurrect its rows.
+    if ('remove' in a && req.removes?.has(resolveLogPath(req.root, a.remove.path))) {
+      throw new DeltaConflictError(
+        `Delta table ${req.root}: concurrent commit ${version} removed ${a.remove.path}, which this ${what} (based on version ${req.readVersion}) rewrites; not committed`,
+      );
+    }
     if ('metaData' in a || 'protocol' in a) {
       throw new DeltaConflictError(
-        `Delta table ${req.root}: concurrent commit ${version} changed the table's ${'metaData' in a ? 'metadata (schema/partitioning/configuration)' : 'protocol'}; append based on version ${req.readVersion} was not committed`,
+        `Delta table ${req.root}: concurrent commit ${version} changed the table's ${'metaData' in a ? 'metadata (schema/partitioning/configuration)' : 'protocol'}; ${what} based on version ${req.readVersion} was not committed`,
       );
     }
     // Same appId at a lower version is that app's earlier batch and commutes with ours; at >= our version our

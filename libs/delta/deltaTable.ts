@@ -1,22 +1,22 @@
 // DeltaTable: opening/creating a table and appending Arrow data as partitioned zstd Parquet files
-// committed atomically (with an optional txn for exactly-once sinks).
+// committed atomically (with an optional txn for exactly-once sinks and optional schema evolution).
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeData, RecordBatch, Schema, Struct, Table, Field, type Data } from 'apache-arrow';
-import type { Metadata, Protocol } from './actions.ts';
-import { flattenColumn, takeRows, toArrowData, valueAt, type FlatColumn } from './arrowColumns.ts';
+import type { Table } from 'apache-arrow';
+import type { AddFile, Metadata, Protocol } from './actions.ts';
+import { allNullColumn, flattenColumn, takeRows, valueAt, type FlatColumn } from './arrowColumns.ts';
 import { commitWithRetry, putIfAbsent } from './commit.ts';
-import { DeltaError, DeltaTxnConflictError } from './errors.ts';
+import { writeDataFile } from './dataFile.ts';
+import { DeltaError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
 import { stringifyJson } from './jsonText.ts';
 import { LOG_DIR } from './logFiles.ts';
 import { checkpointInterval, writeCheckpoint } from './checkpointWrite.ts';
 import { applyCommits, loadState, refreshState, type LogState, type Snapshot } from './logReplay.ts';
-import { encodeParquet } from './parquetFile.ts';
-import { encodePathAsUri, partitionDir, serializePartitionValue } from './partitionPath.ts';
+import { serializePartitionValue } from './partitionPath.ts';
 import { checkReadSupport, checkWriteSupport, OUR_PROTOCOL } from './protocol.ts';
-import { deltaArrowType, deltaColumnsOf, schemaString, validateColumns, type DeltaColumn } from './schema.ts';
-import { computeStats, statsJson } from './stats.ts';
+import { deltaColumnsOf, schemaString, validateColumns, type DeltaColumn } from './schema.ts';
+import { appendToSchemaString, newInputColumns, reconcileDefinition, type SchemaEvolution } from './schemaEvolution.ts';
 
 export interface CreateOptions {
   name?: string;
@@ -25,6 +25,12 @@ export interface CreateOptions {
   partitionBy: string[];
   /** Written as delta.checkpointInterval (default 10). */
   checkpointInterval?: number;
+  /**
+   * 'addNewColumns': new nullable columns of the definition (and of append inputs) are added to the table's
+   * schema by a metaData action committed together with the next append's adds. 'none' (default): the
+   * definition must match the table exactly. Incompatible changes throw DeltaSchemaError either way.
+   */
+  schemaEvolution?: SchemaEvolution;
 }
 
 export interface AppendOptions {
@@ -32,6 +38,8 @@ export interface AppendOptions {
   txn?: { appId: string; version: number };
   /** commitInfo.operation (default "WRITE"). */
   operation?: string;
+  /** Overrides the table's policy (from openOrCreate; 'none' for open) for this append. */
+  schemaEvolution?: SchemaEvolution;
 }
 
 export interface AppendResult {
@@ -50,6 +58,10 @@ export class DeltaTable {
   private constructor(
     readonly root: string,
     state: LogState,
+    /** Default schema-evolution policy of this instance's appends. */
+    readonly schemaEvolution: SchemaEvolution = 'none',
+    /** Definition columns the table lacked at open: added by the next append (policy 'addNewColumns'). */
+    private pendingColumns: DeltaColumn[] = [],
   ) {
     this.state = state;
   }
@@ -69,8 +81,9 @@ export class DeltaTable {
     }
     const snap = state.header();
     checkWriteSupport(root, snap.protocol, snap.metadata);
-    assertMatches(root, snap, opts);
-    return new DeltaTable(root, state);
+    const policy = opts.schemaEvolution ?? 'none';
+    const pending = reconcileDefinition(root, snap.metadata, { columns: opts.columns, partitionBy: opts.partitionBy }, policy);
+    return new DeltaTable(root, state, policy, pending);
   }
 
   /** Opens an existing table for reading (throws if there is no _delta_log or it needs unsupported reader features). */
@@ -103,7 +116,15 @@ export class DeltaTable {
   /** The error of the last checkpoint attempt that failed, if any (checkpoints never fail an append). */
   lastCheckpointError: Error | undefined;
 
-  /** Writes a checkpoint of exactly `version` when it is a multiple of delta.checkpointInterval. */
+  /**
+   * Writes a checkpoint of exactly `version` when it is a multiple of delta.checkpointInterval (every writer of
+   * this library calls it after its commit; failures only set lastCheckpointError).
+   */
+  async checkpointIfDue(version: number): Promise<void> {
+    const md = await this.serialized(async () => this.state.metadata);
+    if (md) await this.maybeCheckpoint(version, checkpointInterval(md.configuration));
+  }
+
   private async maybeCheckpoint(version: number, interval: number): Promise<void> {
     if (!(interval > 0) || version % interval !== 0) return;
     try {
@@ -134,6 +155,7 @@ export class DeltaTable {
     // Read everything we need from the shared state now, before any await lets another refresh advance it.
     const readVersion = state.version;
     const snap = state.header();
+    const rawMetadata = state.metadata!;
     const currentTxn = txn ? state.txns.get(txn.appId)?.version : undefined;
     checkWriteSupport(this.root, snap.protocol, snap.metadata);
     const cols = deltaColumnsOf(snap.metadata.schema);
@@ -149,38 +171,31 @@ export class DeltaTable {
       );
     }
     const partitionColumns = snap.metadata.partitionColumns;
-    const flat = flattenInput(this.root, data, cols.columns);
+    // Schema evolution: definition columns still missing, then new input columns (nullable only).
+    const policy = opts.schemaEvolution ?? this.schemaEvolution;
+    const known = new Set(cols.columns.map((c) => c.name.toLowerCase()));
+    const fromDefinition = policy === 'addNewColumns' ? this.pendingColumns.filter((c) => !known.has(c.name.toLowerCase())) : [];
+    const columns = [...cols.columns, ...fromDefinition];
+    const added = [...fromDefinition, ...newInputColumns(this.root, data, columns, policy)];
+    columns.push(...added.slice(fromDefinition.length));
+    const flat = flattenInput(this.root, data, columns);
     if (data.numRows === 0 && !txn) return { version: readVersion, files: [] };
+    const newMetadata: Metadata | undefined = added.length ? { ...rawMetadata, schemaString: appendToSchemaString(rawMetadata.schemaString, added) } : undefined;
 
     const written: string[] = [];
     let committed: AppendResult;
-    const adds: Record<string, unknown>[] = [];
+    const adds: AddFile[] = [];
     let outputBytes = 0;
     try {
-      for (const group of groupByPartition(flat, cols.columns, partitionColumns, data.numRows)) {
-        const dataCols = cols.columns
+      for (const group of groupByPartition(flat, columns, partitionColumns, data.numRows)) {
+        const dataCols = columns
           .filter((c) => !partitionColumns.includes(c.name))
           .map((c) => ({ ...c, data: group.rows ? takeRows(flat.get(c.name)!, group.rows) : flat.get(c.name)! }));
         const n = group.rows ? group.rows.length : data.numRows;
-        const bytes = encodeParquet(arrowTable(dataCols, n));
-        const dir = partitionDir(partitionColumns, group.values);
-        const fileName = `part-${String(adds.length).padStart(5, '0')}-${randomUUID()}.c000.zstd.parquet`;
-        const rel = dir ? `${dir}/${fileName}` : fileName;
-        const abs = join(this.root, rel);
-        await mkdir(join(abs, '..'), { recursive: true });
-        // Written straight to the final path: until the commit lands no snapshot references it.
-        await writeFile(abs, bytes, { flag: 'wx' });
-        written.push(abs);
-        const st = await stat(abs);
-        outputBytes += bytes.length;
-        adds.push({
-          path: encodePathAsUri(rel),
-          partitionValues: group.values,
-          size: bytes.length,
-          modificationTime: Math.floor(st.mtimeMs),
-          dataChange: true,
-          stats: statsJson(computeStats(n, dataCols)),
-        });
+        const file = await writeDataFile(this.root, partitionColumns, group.values, dataCols, n, adds.length, true);
+        written.push(file.abs);
+        outputBytes += file.add.size;
+        adds.push(file.add);
       }
 
       const commitId = randomUUID();
@@ -190,16 +205,17 @@ export class DeltaTable {
           commitInfo: {
             timestamp: now,
             operation: opts.operation ?? 'WRITE',
-            operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns) },
+            operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns), ...(newMetadata ? { mergeSchema: 'true' } : {}) },
             readVersion,
             isolationLevel: 'Serializable',
-            isBlindAppend: true,
+            isBlindAppend: !newMetadata,
             operationMetrics: { numFiles: String(adds.length), numOutputRows: String(data.numRows), numOutputBytes: String(outputBytes) },
             engineInfo: ENGINE,
             txnId: commitId,
           },
         },
       ];
+      if (newMetadata) lines.push({ metaData: newMetadata });
       if (txn) lines.push({ txn: { appId: txn.appId, version: txn.version, lastUpdated: now } });
       for (const add of adds) lines.push({ add });
       const version = await commitWithRetry({
@@ -210,7 +226,7 @@ export class DeltaTable {
         commitId,
         ...(txn ? { txn } : {}),
       });
-      committed = { version, files: adds.map((a) => a.path as string) };
+      committed = { version, files: adds.map((a) => a.path) };
     } catch (e) {
       // Not committed: our files are unreferenced garbage, remove them (best effort; VACUUM would too).
       await Promise.all(written.map((f) => rm(f, { force: true }).catch(() => undefined)));
@@ -218,6 +234,7 @@ export class DeltaTable {
     }
     // After the commit: a failed checkpoint must never turn a committed append into an error.
     await this.maybeCheckpoint(committed.version, checkpointInterval(snap.metadata.configuration));
+    if (newMetadata) this.pendingColumns = this.pendingColumns.filter((c) => !added.includes(c));
     return committed;
   }
 }
@@ -257,63 +274,29 @@ async function createTable(root: string, opts: CreateOptions): Promise<void> {
   await putIfAbsent(logDir, 0, content, commitId);
 }
 
-function assertMatches(root: string, snap: Pick<Snapshot, 'metadata'>, opts: CreateOptions): void {
-  const problems: string[] = [];
-  const existing = new Map(snap.metadata.schema.map((f) => [f.name, f]));
-  for (const c of opts.columns) {
-    const f = existing.get(c.name);
-    if (!f) problems.push(`column "${c.name}" is missing from the table`);
-    else if (f.type !== c.type) problems.push(`column "${c.name}" is ${JSON.stringify(f.type)} in the table, ${c.type} in the definition`);
-  }
-  const wanted = new Set(opts.columns.map((c) => c.name));
-  for (const f of snap.metadata.schema) if (!wanted.has(f.name)) problems.push(`table column "${f.name}" is not in the definition`);
-  if (JSON.stringify(snap.metadata.partitionColumns) !== JSON.stringify(opts.partitionBy)) {
-    problems.push(`table is partitioned by [${snap.metadata.partitionColumns.join(', ')}], definition by [${opts.partitionBy.join(', ')}]`);
-  }
-  if (problems.length) throw new DeltaError(`Delta table ${root} does not match its definition: ${problems.join('; ')}`);
-}
-
-/** Flat values of every table column; missing nullable columns become all-null, unknown columns are an error. */
+/** Flat values of every table column; missing nullable columns become all-null (unknown ones were refused before). */
 function flattenInput(root: string, data: Table, columns: DeltaColumn[]): Map<string, FlatColumn> {
-  const known = new Set(columns.map((c) => c.name));
-  for (const f of data.schema.fields) {
-    if (!known.has(f.name)) throw new DeltaError(`Delta table ${root}: input column "${f.name}" is not in the table schema`);
-  }
   const out = new Map<string, FlatColumn>();
   const n = data.numRows;
   for (const c of columns) {
     const vec = data.getChild(c.name);
     let flat: FlatColumn;
     if (!vec) {
-      if (!c.nullable) throw new DeltaError(`Delta table ${root}: non-nullable column "${c.name}" is missing from the input`);
-      flat = allNull(c, n);
+      if (!c.nullable) throw new DeltaSchemaError(`Delta table ${root}: non-nullable column "${c.name}" is missing from the input`, c.name);
+      flat = allNullColumn(c.type, n);
     } else {
-      flat = flattenColumn(c.name, c.type, vec);
+      try {
+        flat = flattenColumn(c.name, c.type, vec);
+      } catch (e) {
+        throw new DeltaSchemaError(`Delta table ${root}: ${(e as Error).message}`, c.name);
+      }
     }
     if (!c.nullable && flat.valid && flat.valid.includes(0)) {
-      throw new DeltaError(`Delta table ${root}: non-nullable column "${c.name}" has null values`);
+      throw new DeltaSchemaError(`Delta table ${root}: non-nullable column "${c.name}" has null values`, c.name);
     }
     out.set(c.name, flat);
   }
   return out;
-}
-
-function allNull(c: DeltaColumn, n: number): FlatColumn {
-  const valid = new Uint8Array(n);
-  switch (c.type) {
-    case 'long':
-    case 'timestamp':
-      return { kind: 'int64', length: n, valid, values: new BigInt64Array(n) };
-    case 'integer':
-    case 'date':
-      return { kind: 'int32', length: n, valid, values: new Int32Array(n) };
-    case 'double':
-      return { kind: 'float64', length: n, valid, values: new Float64Array(n) };
-    case 'boolean':
-      return { kind: 'bool', length: n, valid, values: new Uint8Array(n) };
-    case 'string':
-      return { kind: 'utf8', length: n, valid, offsets: new Int32Array(n + 1), bytes: new Uint8Array(0) };
-  }
 }
 
 interface PartitionGroup {
@@ -349,12 +332,4 @@ function groupByPartition(flat: Map<string, FlatColumn>, columns: DeltaColumn[],
   }
   if (groups.size === 1) return [{ values: [...groups.values()][0]!.values }];
   return [...groups.values()].map((g) => ({ values: g.values, rows: Uint32Array.from(g.rows) }));
-}
-
-function arrowTable(cols: { name: string; type: DeltaColumn['type']; nullable: boolean; data: FlatColumn }[], n: number): Table {
-  const fields = cols.map((c) => new Field(c.name, deltaArrowType(c.type), c.nullable));
-  const schema = new Schema(fields);
-  const children: Data[] = cols.map((c) => toArrowData(c.data, c.type));
-  const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
-  return new Table([new RecordBatch(schema, struct)]);
 }

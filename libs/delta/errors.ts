@@ -29,5 +29,19 @@ export class DeltaTxnConflictError extends DeltaError {
   }
 }
 
+/**
+ * The input (a table definition or an Arrow batch) is incompatible with the table's schema: a type change, a new
+ * non-nullable column, a removed non-nullable column, a partitioning change, or a new column while the policy is
+ * 'none'. `column` names the (first) offending column; nothing was committed.
+ */
+export class DeltaSchemaError extends DeltaError {
+  constructor(
+    message: string,
+    readonly column: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The log is unreadable as a Delta table (gap in versions, missing metaData, malformed action...). */
 export class DeltaLogError extends DeltaError {}

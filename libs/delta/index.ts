@@ -1,8 +1,11 @@
 // Public API of @sluice/delta: a Delta Lake table writer/reader for local filesystems.
-// Appends partitioned zstd Parquet with exactly-once txn support; reads classic/multi-part checkpoints.
+// Appends partitioned zstd Parquet (txn, schema evolution), OPTIMIZE, VACUUM; reads classic/multi-part checkpoints.
 export { DeltaTable, type AppendOptions, type AppendResult, type CreateOptions } from './deltaTable.ts';
 export { readTable } from './readTable.ts';
 export type { Snapshot } from './logReplay.ts';
 export type { AddFile, Metadata, Protocol, Txn } from './actions.ts';
 export type { DeltaColumn, DeltaType, SchemaField } from './schema.ts';
-export { DeltaConflictError, DeltaError, DeltaLogError, DeltaProtocolError, DeltaTxnConflictError } from './errors.ts';
+export { DeltaConflictError, DeltaError, DeltaLogError, DeltaProtocolError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
+export { optimize, type OptimizeOptions, type OptimizeResult, type PartitionValues } from './optimize.ts';
+export { vacuum, MIN_SAFE_RETENTION_HOURS, type VacuumOptions } from './vacuum.ts';
+export type { SchemaEvolution } from './schemaEvolution.ts';

@@ -5,8 +5,8 @@ import { readdirSync } from 'node:fs';
 import { cp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeltaTable, readTable, type DeltaColumn } from './index.ts';
-import { ALL_TYPES, arrowOf, byId, tempDir, type TestRow } from './testSupport.ts';
+import { DeltaTable, optimize, readTable, vacuum, type DeltaColumn } from './index.ts';
+import { ALL_TYPES, arrowOf, buildHundredCommits, byId, seedSmallFiles, tempDir, type TestRow } from './testSupport.ts';
 
 const SCRIPT = resolve(import.meta.dirname, '../../test/interop/read_with_deltalake.py');
 
@@ -143,5 +143,45 @@ describe.skipIf(skipReason !== '')('interop with delta-rs and DuckDB', () => {
     expect(ext.duckdb?.rows).toBe(ROWS.length);
     // delta-rs still sees the stats we wrote, now coming from the checkpoint for the first files.
     expect(ext.stats.find((s) => s['min.l'] === 2 ** 40)).toMatchObject({ num_records: 1, 'max.l': 2 ** 40 });
+  });
+
+  it('delta-rs reads an optimized table with identical rows, and again after VACUUM', async () => {
+    const t = await seedSmallFiles(dir);
+    const ours = byId((await readTable(dir)).rows);
+    expect(readExternally(dir).files).toBe(11);
+    const res = await optimize(t);
+    const ext = readExternally(dir);
+    expect(ext.version).toBe(res.version);
+    expect(ext.files).toBe(3);
+    expect(byId(ext.data)).toEqual(ours);
+    const a = ext.stats.find((s) => s['partition.p'] === 'a')!;
+    expect(a).toMatchObject({ num_records: 10, 'min.id': 0, 'max.id': 41, 'null_count.s': 5 });
+    const deleted = await vacuum(dir, { now: Date.now() + 8 * 86_400_000 });
+    expect(deleted).toHaveLength(10);
+    const after = readExternally(dir);
+    expect(after.files).toBe(3);
+    expect(byId(after.data)).toEqual(ours);
+  });
+
+  it('delta-rs reads a table whose schema gained a column: old rows null, new rows set', async () => {
+    const v1: DeltaColumn[] = [{ name: 'id', type: 'long', nullable: false }, { name: 'p', type: 'string', nullable: true }];
+    const v2: DeltaColumn[] = [...v1, { name: 'country', type: 'string', nullable: true }];
+    await (await DeltaTable.openOrCreate(dir, { columns: v1, partitionBy: ['p'] })).append(arrowOf(v1, [{ id: 1, p: 'x' }]));
+    const t2 = await DeltaTable.openOrCreate(dir, { columns: v2, partitionBy: ['p'], schemaEvolution: 'addNewColumns' });
+    await t2.append(arrowOf(v2, [{ id: 2, p: 'x', country: 'FR' }]));
+    const ext = readExternally(dir);
+    expect(ext.columns).toEqual(['id', 'p', 'country']);
+    expect(byId(ext.data)).toEqual([{ id: 1, p: 'x', country: null }, { id: 2, p: 'x', country: 'FR' }]);
+  });
+
+  it('delta-rs reads a 100-commit table from our checkpoint (with tombstones) alone', async () => {
+    const { rows } = await buildHundredCommits(dir);
+    const logDir = join(dir, '_delta_log');
+    for (let v = 0; v < 100; v++) await rm(join(logDir, `${String(v).padStart(20, '0')}.json`));
+    const ext = readExternally(dir, ['--txn', 'sink']);
+    expect(ext.version).toBe(100);
+    expect(ext.txns).toEqual({ sink: 100 });
+    expect(ext.columns).toEqual(['id', 's', 'p', 'extra']);
+    expect(byId(ext.data)).toEqual(byId(rows));
   });
 });

@@ -1,0 +1,62 @@
+// Writing one data file: flat columns → zstd Parquet under its Hive partition directory, and the `add`
+// action describing it (URI path, partition values, size, mtime, exact stats). Shared by append and optimize.
+import { randomUUID } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Field, makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
+import type { AddFile } from './actions.ts';
+import { toArrowData, type FlatColumn } from './arrowColumns.ts';
+import { encodeParquet } from './parquetFile.ts';
+import { encodePathAsUri, partitionDir } from './partitionPath.ts';
+import { deltaArrowType, type DeltaColumn } from './schema.ts';
+import { computeStats, statsJson } from './stats.ts';
+
+export type DataColumn = DeltaColumn & { data: FlatColumn };
+
+export interface WrittenFile {
+  /** Absolute filesystem path (for cleanup when the commit fails). */
+  abs: string;
+  add: AddFile;
+}
+
+/**
+ * Writes `dataCols` (the non-partition columns, schema order, `numRows` rows) as a new file in the partition
+ * directory of `values`. Written straight to its final, unique path: no snapshot references it until a commit does.
+ */
+export async function writeDataFile(
+  root: string,
+  partitionColumns: string[],
+  values: Record<string, string | null>,
+  dataCols: DataColumn[],
+  numRows: number,
+  index: number,
+  dataChange: boolean,
+): Promise<WrittenFile> {
+  const bytes = encodeParquet(arrowTable(dataCols, numRows));
+  const dir = partitionDir(partitionColumns, values);
+  const fileName = `part-${String(index).padStart(5, '0')}-${randomUUID()}.c000.zstd.parquet`;
+  const rel = dir ? `${dir}/${fileName}` : fileName;
+  const abs = join(root, rel);
+  await mkdir(join(abs, '..'), { recursive: true });
+  await writeFile(abs, bytes, { flag: 'wx' });
+  const st = await stat(abs);
+  return {
+    abs,
+    add: {
+      path: encodePathAsUri(rel),
+      partitionValues: values,
+      size: bytes.length,
+      modificationTime: Math.floor(st.mtimeMs),
+      dataChange,
+      stats: statsJson(computeStats(numRows, dataCols)),
+    },
+  };
+}
+
+export function arrowTable(cols: DataColumn[], n: number): Table {
+  const fields = cols.map((c) => new Field(c.name, deltaArrowType(c.type), c.nullable));
+  const schema = new Schema(fields);
+  const children: Data[] = cols.map((c) => toArrowData(c.data, c.type));
+  const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
+  return new Table([new RecordBatch(schema, struct)]);
+}
