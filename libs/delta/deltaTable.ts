@@ -40,6 +40,8 @@ export interface AppendOptions {
   operation?: string;
   /** Overrides the table's policy (from openOrCreate; 'none' for open) for this append. */
   schemaEvolution?: SchemaEvolution;
+  /** Called after the data files are written and before the commit (fault tests kill the process here). */
+  beforeCommit?: () => void;
 }
 
 export interface AppendResult {
@@ -218,6 +220,7 @@ export class DeltaTable {
       if (newMetadata) lines.push({ metaData: newMetadata });
       if (txn) lines.push({ txn: { appId: txn.appId, version: txn.version, lastUpdated: now } });
       for (const add of adds) lines.push({ add });
+      opts.beforeCommit?.();
       const version = await commitWithRetry({
         root: this.root,
         logDir: join(this.root, LOG_DIR),

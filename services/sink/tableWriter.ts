@@ -104,7 +104,12 @@ export class TableWriter {
     const data = new Table(batch[0]!.data.schema, batch.flatMap((p) => p.data.batches));
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.table.append(data, { txn: { appId: this.appId, version: maxSeq }, operation: 'STREAMING UPDATE' });
+        const res = await this.table.append(data, {
+          txn: { appId: this.appId, version: maxSeq },
+          operation: 'STREAMING UPDATE',
+          // Fault tests kill here: Parquet files written, commit not made; they become orphans for vacuum.
+          beforeCommit: () => faultPoint('sink.beforeCommit'),
+        });
         this.committed = maxSeq;
         const seconds = (performance.now() - started) / 1000;
         this.stats.onCommit?.(this.name, data.numRows, res.files.length, seconds);
