@@ -1,5 +1,5 @@
 # The two set-up commands of the README: `make demo` and `make test`. Both install what they need first.
-.PHONY: bench-delta deps demo dev test test-unit test-integration test-interop lint typecheck bench clean test-nats-current
+.PHONY: bench-delta test-object-stores deps demo dev test test-unit test-integration test-interop lint typecheck bench clean test-nats-current
 
 deps: node_modules/.installed
 	@scripts/ensure-nats-server.sh
@@ -52,3 +52,8 @@ clean:
 test-nats-current: deps
 	scripts/install-current-nats-server.sh
 	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx vitest run --project integration
+
+# Object stores against real servers: MinIO (built with go install, minutes the first time) and Azurite (npm).
+test-object-stores: deps
+	scripts/install-s3-server.sh
+	SLUICE_REQUIRE_OBJECT_STORES=1 npx vitest run libs/storage

@@ -1,0 +1,76 @@
+// Starts a real Azurite Blob service (npm dev dependency `azurite`) on a free loopback port with a temporary
+// store, for tests. Uses Azurite's well-known development account.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './natsServer.ts';
+
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+/** Azurite's public, documented development key (not a secret). */
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteHandle {
+  /** Blob service endpoint including the account, e.g. http://127.0.0.1:12345/devstoreaccount1 */
+  endpoint: string;
+  connectionString: string;
+  accountName: string;
+  accountKey: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The azurite-blob launcher, or null when the npm package is not installed. */
+export function findAzurite(): string | null {
+  const bin = join(repoRoot, 'node_modules', '.bin', 'azurite-blob');
+  return existsSync(bin) ? bin : null;
+}
+
+export async function startAzurite(): Promise<AzuriteHandle> {
+  const bin = findAzurite();
+  if (!bin) throw new Error('azurite not found: run `npm install` at the repository root (dev dependency "azurite")');
+  const location = mkdtempSync(join(tmpdir(), 'sluice-azurite-'));
+  const port = await freePort();
+  const args = ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--disableTelemetry'];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const onData = (d: Buffer) => (log = (log + d.toString()).slice(-8000));
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const deadline = Date.now() + 30_000;
+  while (!/successfully listens/.test(log)) {
+    if (child.exitCode !== null) throw new Error(`azurite exited (${child.exitCode}): ${log}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`azurite not ready after 30 s: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  return {
+    endpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`,
+    accountName: AZURITE_ACCOUNT,
+    accountKey: AZURITE_KEY,
+    process: child,
+    async stop() {
+      await stopProcess(child);
+      rmSync(location, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
