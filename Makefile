@@ -57,3 +57,10 @@ test-nats-current: deps
 test-object-stores: deps
 	scripts/install-s3-server.sh
 	SLUICE_REQUIRE_OBJECT_STORES=1 npx vitest run libs/storage
+
+# Spark + delta-spark (the reference Delta engine) reads our tables; we append to tables Spark and delta-rs created.
+# Needs Java 17; the io.delta jars come from Maven Central through Ivy at Spark's first start (cached in ~/.ivy2).
+.PHONY: test-spark
+test-spark: deps
+	python3 -m pip install -q "pyspark==3.5.*" "delta-spark==3.2.*" deltalake pyarrow
+	SLUICE_REQUIRE_SPARK=1 npx vitest run --config test/interop/vitest.config.ts test/interop/spark.test.ts
