@@ -1,21 +1,23 @@
 // Reads a V1 Parquet checkpoint (classic or multi-part) into the same actions a JSON commit yields.
 // Each checkpoint row holds exactly one non-null action column (add, remove, metaData, protocol, txn...).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ObjectStore } from '@sluice/storage';
 import { parseAction, type Action } from './actions.ts';
 import { toPlain } from './arrowColumns.ts';
 import { DeltaLogError } from './errors.ts';
+import { LOG_PREFIX } from './location.ts';
 import type { CheckpointRef } from './logFiles.ts';
 import { decodeParquet } from './parquetFile.ts';
 
 const ACTION_COLUMNS = ['protocol', 'metaData', 'txn', 'add', 'remove'] as const;
 
-export async function readCheckpoint(logDir: string, cp: CheckpointRef): Promise<Action[]> {
+export async function readCheckpoint(store: ObjectStore, cp: CheckpointRef): Promise<Action[]> {
   const out: Action[] = [];
   for (const file of cp.files) {
     let table;
     try {
-      table = decodeParquet(await readFile(join(logDir, file)));
+      const bytes = await store.get(LOG_PREFIX + file);
+      if (!bytes) throw new Error('it disappeared');
+      table = decodeParquet(bytes);
     } catch (e) {
       throw new DeltaLogError(`checkpoint ${file} is unreadable: ${(e as Error).message ?? String(e)}`);
     }

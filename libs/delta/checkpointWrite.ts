@@ -1,9 +1,8 @@
 // Writes classic V1 Parquet checkpoints (Spark's checkpoint schema) and _last_checkpoint, so readers
 // need not replay every JSON commit. Only for tables we write (protocol 1/2: no DVs, no features).
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ObjectStore } from '@sluice/storage';
 import { Bool, Field, Int32, Int64, List, Map_, Struct, Table, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
+import { encodeUtf8, LOG_PREFIX, storeOfLogDir, utf8 } from './location.ts';
 import { checkpointFileName } from './logFiles.ts';
 import type { LogState } from './logReplay.ts';
 import { encodeParquet } from './parquetFile.ts';
@@ -119,33 +118,25 @@ export function checkpointTable(state: LogState, now = Date.now()): { table: Tab
 }
 
 /**
- * Writes `NNN.checkpoint.parquet` for state.version (temp file + rename, so readers never see a partial one;
- * two writers checkpointing the same version write equivalent content), then advances _last_checkpoint.
+ * Writes `_delta_log/NNN.checkpoint.parquet` for state.version with one put (atomic on every store: readers never
+ * see a partial one; two writers checkpointing the same version write equivalent content), then advances
+ * _last_checkpoint. `target` is a store rooted at the table (or, for tests, the table's local _delta_log path).
  */
-export async function writeCheckpoint(logDir: string, state: LogState): Promise<void> {
+export async function writeCheckpoint(target: ObjectStore | string, state: LogState): Promise<void> {
+  const store = storeOfLogDir(target);
   const { table, numAdds } = checkpointTable(state);
   const bytes = encodeParquet(table);
-  const name = checkpointFileName(state.version);
-  const tmp = join(logDir, `.${name}.${randomUUID()}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, join(logDir, name));
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  await store.put(LOG_PREFIX + checkpointFileName(state.version), bytes);
   // Never move _last_checkpoint backwards (another writer may have checkpointed a later version).
   try {
-    const prev = JSON.parse(await readFile(join(logDir, '_last_checkpoint'), 'utf8')) as { version?: unknown };
-    if (typeof prev.version === 'number' && prev.version >= state.version) return;
+    const prevBytes = await store.get(LOG_PREFIX + '_last_checkpoint');
+    if (prevBytes) {
+      const prev = JSON.parse(utf8.decode(prevBytes)) as { version?: unknown };
+      if (typeof prev.version === 'number' && prev.version >= state.version) return;
+    }
   } catch {
-    /* absent or corrupt: overwrite */
+    /* corrupt: overwrite */
   }
   const last = JSON.stringify({ version: state.version, size: table.numRows, sizeInBytes: bytes.length, numOfAddFiles: numAdds });
-  const lastTmp = join(logDir, `._last_checkpoint.${randomUUID()}.tmp`);
-  try {
-    await writeFile(lastTmp, last);
-    await rename(lastTmp, join(logDir, '_last_checkpoint'));
-  } finally {
-    await rm(lastTmp, { force: true });
-  }
+  await store.put(LOG_PREFIX + '_last_checkpoint', encodeUtf8(last));
 }

@@ -1,16 +1,11 @@
-// Atomic commits: put-if-absent of _delta_log/NNN.json via hard link, and the optimistic retry loop
-// that re-checks every commit that beat us (appends commute; metaData/protocol/txn changes do not).
-import { randomUUID } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+// Atomic commits: put-if-absent of _delta_log/NNN.json through the table's ObjectStore (local: temp + fsync +
+// link; S3/Azure: conditional PUT), and the optimistic retry loop that re-checks every commit that beat us
+// (appends commute; metaData/protocol/txn changes do not).
+import type { ObjectStore } from '@sluice/storage';
 import { parseCommitText, type Action } from './actions.ts';
 import { DeltaConflictError, DeltaError, DeltaTxnConflictError } from './errors.ts';
+import { encodeUtf8, fileId, LOG_PREFIX, openLocation, storeOfLogDir, utf8 } from './location.ts';
 import { commitFileName, readCommit } from './logFiles.ts';
-import { resolveLogPath } from './partitionPath.ts';
-
-function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | null)?.code;
-}
 
 /** commitInfo.txnId of a commit's actions (our unique commit id), if any. */
 export function commitIdOf(actions: Action[]): string | undefined {
@@ -21,65 +16,41 @@ export function commitIdOf(actions: Action[]): string | undefined {
 }
 
 /** Whether commit `version` exists and carries `commitId`: 'ours', 'theirs' or 'absent'. */
-async function whoseCommit(logDir: string, version: number, commitId: string): Promise<'ours' | 'theirs' | 'absent'> {
-  let text: string;
-  try {
-    text = await readFile(join(logDir, commitFileName(version)), 'utf8');
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') return 'absent';
-    throw e;
-  }
-  return commitIdOf(parseCommitText(text, commitFileName(version))) === commitId ? 'ours' : 'theirs';
+async function whoseCommit(store: ObjectStore, version: number, commitId: string): Promise<'ours' | 'theirs' | 'absent'> {
+  const bytes = await store.get(LOG_PREFIX + commitFileName(version));
+  if (!bytes) return 'absent';
+  return commitIdOf(parseCommitText(utf8.decode(bytes), commitFileName(version))) === commitId ? 'ours' : 'theirs';
 }
 
 /**
- * Writes `content` as commit `version` unless that version exists. The temp file is complete and fsynced
- * before link(2) publishes it, so readers never see a partial commit; link fails with EEXIST if another
- * writer won. Returns true when the commit at `version` is ours (also when an earlier, ambiguous attempt
- * of ours actually landed), false when someone else's is there.
+ * Writes `content` as commit `version` unless that version exists, with the store's atomic putIfAbsent (readers
+ * never see a partial commit). Returns true when the commit at `version` is ours (also when an earlier, ambiguous
+ * attempt of ours actually landed: the commit id is compared), false when someone else's is there.
+ * `target`: a store rooted at the table, or (tests) the table's local _delta_log path.
  */
-export async function putIfAbsent(logDir: string, version: number, content: string, commitId: string): Promise<boolean> {
-  const final = join(logDir, commitFileName(version));
-  const tmp = join(logDir, `.${commitFileName(version)}.${randomUUID()}.tmp`);
-  const fh = await open(tmp, 'wx');
+export async function putIfAbsent(target: ObjectStore | string, version: number, content: string, commitId: string): Promise<boolean> {
+  const store = storeOfLogDir(target);
+  let error: unknown;
   try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(tmp, final);
-    await syncDir(logDir);
-    return true;
+    if (await store.putIfAbsent(LOG_PREFIX + commitFileName(version), encodeUtf8(content))) return true;
   } catch (e) {
-    // EEXIST is the normal lost race; anything else is ambiguous (the link may have happened), so look.
-    const who = await whoseCommit(logDir, version, commitId);
-    if (who === 'ours') return true;
-    if (who === 'theirs') return false;
-    throw e;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
+    error = e; // ambiguous (the write may have landed): look
   }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the new directory entry durable; best effort (not every platform/filesystem allows it).
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* ignore */
-  }
+  // Lost the race, or an earlier attempt of ours (a retry after a lost response) is what is there.
+  const who = await whoseCommit(store, version, commitId);
+  if (who === 'ours') return true;
+  if (who === 'theirs') return false;
+  if (error !== undefined) throw error;
+  throw new DeltaError(`commit ${commitFileName(version)}: put-if-absent refused but no commit is there`);
 }
 
 export interface CommitRequest {
+  /** Table root as given (messages; opens the store when `store` is not given). */
   root: string;
-  logDir: string;
+  /** The table's store (default: opened from root). */
+  store?: ObjectStore;
+  /** Legacy (tests): the table's local _delta_log path; ignored when `store` is given. */
+  logDir?: string;
   /** The version our plan was based on; we first try readVersion + 1. */
   readVersion: number;
   /** Newline-delimited JSON actions, identical for every attempt. */
@@ -89,18 +60,18 @@ export interface CommitRequest {
   txn?: { appId: string; version: number };
   /** Give up after this many lost races (each one means another writer committed). */
   maxAttempts?: number;
-  /** Files this commit removes (resolved paths, see resolveLogPath): a winner removing any of them is a conflict. */
+  /** Files this commit removes (fileIds, see location.ts): a winner removing any of them is a conflict. */
   removes?: ReadonlySet<string>;
   /** What is being committed, for error messages (default "append"). */
   what?: string;
 }
 
 /** Throws if a commit that won a race invalidates our plan; appends by others are fine. */
-function checkWinner(req: CommitRequest, version: number, actions: Action[]): void {
+function checkWinner(req: CommitRequest, store: ObjectStore, version: number, actions: Action[]): void {
   const what = req.what ?? 'append';
   for (const a of actions) {
     // Our commit removes (rewrites) files; if a winner already removed one, committing would resurrect its rows.
-    if ('remove' in a && req.removes?.has(resolveLogPath(req.root, a.remove.path))) {
+    if ('remove' in a && req.removes?.has(fileId(store, a.remove.path))) {
       throw new DeltaConflictError(
         `Delta table ${req.root}: concurrent commit ${version} removed ${a.remove.path}, which this ${what} (based on version ${req.readVersion}) rewrites; not committed`,
       );
@@ -126,14 +97,15 @@ function checkWinner(req: CommitRequest, version: number, actions: Action[]): vo
 /** Commits at the first free version after readVersion, checking every winner in between. Returns the version. */
 export async function commitWithRetry(req: CommitRequest): Promise<number> {
   const max = req.maxAttempts ?? 10_000;
+  const store = req.store ?? (req.logDir !== undefined ? storeOfLogDir(req.logDir) : openLocation(req.root).store);
   let version = req.readVersion + 1;
   for (let attempt = 0; attempt < max; attempt++) {
-    if (await putIfAbsent(req.logDir, version, req.content, req.commitId)) return version;
+    if (await putIfAbsent(store, version, req.content, req.commitId)) return version;
     // Lost the race at `version`: vet it and every later commit already present, then try the next free one.
     for (;;) {
-      const actions = await readCommit(req.logDir, version);
+      const actions = await readCommit(store, version);
       if (!actions) break;
-      checkWinner(req, version, actions);
+      checkWinner(req, store, version, actions);
       version++;
     }
   }

@@ -1,8 +1,7 @@
 // Writing one data file: flat columns → zstd Parquet under its Hive partition directory, and the `add`
 // action describing it (URI path, partition values, size, mtime, exact stats). Shared by append and optimize.
 import { randomUUID } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ObjectStore } from '@sluice/storage';
 import { Field, makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
 import type { AddFile } from './actions.ts';
 import { toArrowData, type FlatColumn } from './arrowColumns.ts';
@@ -14,17 +13,17 @@ import { computeStats, statsJson } from './stats.ts';
 export type DataColumn = DeltaColumn & { data: FlatColumn };
 
 export interface WrittenFile {
-  /** Absolute filesystem path (for cleanup when the commit fails). */
-  abs: string;
+  /** Object key in the table's store (for cleanup when the commit fails). */
+  key: string;
   add: AddFile;
 }
 
 /**
  * Writes `dataCols` (the non-partition columns, schema order, `numRows` rows) as a new file in the partition
- * directory of `values`. Written straight to its final, unique path: no snapshot references it until a commit does.
+ * directory of `values`. Written straight to its final, unique key: no snapshot references it until a commit does.
  */
 export async function writeDataFile(
-  root: string,
+  store: ObjectStore,
   partitionColumns: string[],
   values: Record<string, string | null>,
   dataCols: DataColumn[],
@@ -36,17 +35,17 @@ export async function writeDataFile(
   const dir = partitionDir(partitionColumns, values);
   const fileName = `part-${String(index).padStart(5, '0')}-${randomUUID()}.c000.zstd.parquet`;
   const rel = dir ? `${dir}/${fileName}` : fileName;
-  const abs = join(root, rel);
-  await mkdir(join(abs, '..'), { recursive: true });
-  await writeFile(abs, bytes, { flag: 'wx' });
-  const st = await stat(abs);
+  // The key is the decoded path (partition directories escaped per the protocol); add.path is its URI form.
+  await store.put(rel, bytes);
+  // The write's completion time (no extra HEAD request per file on object stores).
+  const writtenAt = Date.now();
   return {
-    abs,
+    key: rel,
     add: {
       path: encodePathAsUri(rel),
       partitionValues: values,
       size: bytes.length,
-      modificationTime: Math.floor(st.mtimeMs),
+      modificationTime: writtenAt,
       dataChange,
       stats: statsJson(computeStats(numRows, dataCols)),
     },

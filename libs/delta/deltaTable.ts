@@ -1,8 +1,7 @@
 // DeltaTable: opening/creating a table and appending Arrow data as partitioned zstd Parquet files
 // committed atomically (with an optional txn for exactly-once sinks and optional schema evolution).
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ObjectStore } from '@sluice/storage';
 import type { Table } from 'apache-arrow';
 import type { AddFile, Metadata, Protocol } from './actions.ts';
 import { allNullColumn, flattenColumn, takeRows, valueAt, type FlatColumn } from './arrowColumns.ts';
@@ -11,6 +10,7 @@ import { writeDataFile } from './dataFile.ts';
 import { DeltaError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
 import { stringifyJson } from './jsonText.ts';
 import { LOG_DIR } from './logFiles.ts';
+import { resolveLocation, type LocationInput, type StoreOptions, type TableLocation } from './location.ts';
 import { checkpointInterval, writeCheckpoint } from './checkpointWrite.ts';
 import { applyCommits, loadState, refreshState, type LogState, type Snapshot } from './logReplay.ts';
 import { serializePartitionValue } from './partitionPath.ts';
@@ -18,7 +18,10 @@ import { checkReadSupport, checkWriteSupport, OUR_PROTOCOL } from './protocol.ts
 import { deltaColumnsOf, schemaString, validateColumns, type DeltaColumn } from './schema.ts';
 import { appendToSchemaString, newInputColumns, reconcileDefinition, type SchemaEvolution } from './schemaEvolution.ts';
 
-export interface CreateOptions {
+/** Opening options: `store` (a store rooted at the table) or `storeOptions` for openStore(location). */
+export type OpenOptions = StoreOptions;
+
+export interface CreateOptions extends StoreOptions {
   name?: string;
   description?: string;
   columns: DeltaColumn[];
@@ -57,14 +60,21 @@ export class DeltaTable {
   private state: LogState;
   private chain: Promise<unknown> = Promise.resolve();
 
+  /** Table root as given: a local path or a store URL (s3://bucket/prefix, az://container/prefix, file://...). */
+  readonly root: string;
+  /** The store every read and write of this table goes through (rooted at the table). */
+  readonly store: ObjectStore;
+
   private constructor(
-    readonly root: string,
+    readonly location: TableLocation,
     state: LogState,
     /** Default schema-evolution policy of this instance's appends. */
     readonly schemaEvolution: SchemaEvolution = 'none',
     /** Definition columns the table lacked at open: added by the next append (policy 'addNewColumns'). */
     private pendingColumns: DeltaColumn[] = [],
   ) {
+    this.root = location.root;
+    this.store = location.store;
     this.state = state;
   }
 
@@ -73,27 +83,30 @@ export class DeltaTable {
    * _delta_log yet. An existing table must be writable by this library and match `opts` (columns by name and
    * type, partition columns); its own schema then governs writes.
    */
-  static async openOrCreate(root: string, opts: CreateOptions): Promise<DeltaTable> {
+  static async openOrCreate(location: LocationInput, opts: CreateOptions): Promise<DeltaTable> {
     validateColumns(opts.columns, opts.partitionBy);
-    let state = await loadState(root);
+    const loc = resolveLocation(location, opts);
+    const root = loc.root;
+    let state = await loadState(loc);
     if (!state) {
-      await createTable(root, opts);
-      state = await loadState(root);
+      await createTable(loc, opts);
+      state = await loadState(loc);
       if (!state) throw new DeltaError(`Delta table ${root}: version 0 vanished right after creation`);
     }
     const snap = state.header();
     checkWriteSupport(root, snap.protocol, snap.metadata);
     const policy = opts.schemaEvolution ?? 'none';
     const pending = reconcileDefinition(root, snap.metadata, { columns: opts.columns, partitionBy: opts.partitionBy }, policy);
-    return new DeltaTable(root, state, policy, pending);
+    return new DeltaTable(loc, state, policy, pending);
   }
 
   /** Opens an existing table for reading (throws if there is no _delta_log or it needs unsupported reader features). */
-  static async open(root: string): Promise<DeltaTable> {
-    const state = await loadState(root);
-    if (!state) throw new DeltaError(`${root} is not a Delta table (no commits in ${LOG_DIR}/)`);
-    checkReadSupport(root, state.header().protocol);
-    return new DeltaTable(root, state);
+  static async open(location: LocationInput, opts: OpenOptions = {}): Promise<DeltaTable> {
+    const loc = resolveLocation(location, opts);
+    const state = await loadState(loc);
+    if (!state) throw new DeltaError(`${loc.root} is not a Delta table (no commits in ${LOG_DIR}/)`);
+    checkReadSupport(loc.root, state.header().protocol);
+    return new DeltaTable(loc, state);
   }
 
   /** Latest snapshot; applies only commits newer than the last one seen. */
@@ -130,13 +143,12 @@ export class DeltaTable {
   private async maybeCheckpoint(version: number, interval: number): Promise<void> {
     if (!(interval > 0) || version % interval !== 0) return;
     try {
-      const logDir = join(this.root, LOG_DIR);
       // Start from our cached state when it is not past `version` (cheap); otherwise rebuild that version.
       const base = await this.serialized(async () => (this.state.version <= version ? this.state.clone() : null));
       let st: LogState | null = base;
-      if (base) await applyCommits(base, logDir, base.version + 1, version);
-      else st = await loadState(this.root, { upTo: version });
-      if (st && st.version === version) await writeCheckpoint(logDir, st);
+      if (base) await applyCommits(base, base.version + 1, version);
+      else st = await loadState(this.location, { upTo: version });
+      if (st && st.version === version) await writeCheckpoint(this.store, st);
       this.lastCheckpointError = undefined;
     } catch (e) {
       this.lastCheckpointError = e as Error;
@@ -194,8 +206,8 @@ export class DeltaTable {
           .filter((c) => !partitionColumns.includes(c.name))
           .map((c) => ({ ...c, data: group.rows ? takeRows(flat.get(c.name)!, group.rows) : flat.get(c.name)! }));
         const n = group.rows ? group.rows.length : data.numRows;
-        const file = await writeDataFile(this.root, partitionColumns, group.values, dataCols, n, adds.length, true);
-        written.push(file.abs);
+        const file = await writeDataFile(this.store, partitionColumns, group.values, dataCols, n, adds.length, true);
+        written.push(file.key);
         outputBytes += file.add.size;
         adds.push(file.add);
       }
@@ -223,7 +235,7 @@ export class DeltaTable {
       opts.beforeCommit?.();
       const version = await commitWithRetry({
         root: this.root,
-        logDir: join(this.root, LOG_DIR),
+        store: this.store,
         readVersion,
         content: lines.map(stringifyJson).join('\n') + '\n',
         commitId,
@@ -232,7 +244,7 @@ export class DeltaTable {
       committed = { version, files: adds.map((a) => a.path) };
     } catch (e) {
       // Not committed: our files are unreferenced garbage, remove them (best effort; VACUUM would too).
-      await Promise.all(written.map((f) => rm(f, { force: true }).catch(() => undefined)));
+      await Promise.all(written.map((k) => this.store.delete(k).catch(() => undefined)));
       throw e;
     }
     // After the commit: a failed checkpoint must never turn a committed append into an error.
@@ -242,9 +254,7 @@ export class DeltaTable {
   }
 }
 
-async function createTable(root: string, opts: CreateOptions): Promise<void> {
-  const logDir = join(root, LOG_DIR);
-  await mkdir(logDir, { recursive: true });
+async function createTable(loc: TableLocation, opts: CreateOptions): Promise<void> {
   const now = Date.now();
   const commitId = randomUUID();
   const metaData: Metadata = {
@@ -274,7 +284,7 @@ async function createTable(root: string, opts: CreateOptions): Promise<void> {
   };
   const content = [{ commitInfo }, { protocol }, { metaData }].map(stringifyJson).join('\n') + '\n';
   // Losing this race just means another process created the table first; the caller validates what is there.
-  await putIfAbsent(logDir, 0, content, commitId);
+  await putIfAbsent(loc.store, 0, content, commitId);
 }
 
 /** Flat values of every table column; missing nullable columns become all-null (unknown ones were refused before). */

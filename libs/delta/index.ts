@@ -1,6 +1,7 @@
-// Public API of @sluice/delta: a Delta Lake table writer/reader for local filesystems.
+// Public API of @sluice/delta: a Delta Lake table writer/reader over an ObjectStore (local path / file://, s3://, az://, abfss://).
 // Appends partitioned zstd Parquet (txn, schema evolution), OPTIMIZE, VACUUM; reads classic/multi-part checkpoints.
-export { DeltaTable, type AppendOptions, type AppendResult, type CreateOptions } from './deltaTable.ts';
+export { DeltaTable, type AppendOptions, type AppendResult, type CreateOptions, type OpenOptions } from './deltaTable.ts';
+export type { LocationInput, StoreOptions } from './location.ts';
 export { readTable } from './readTable.ts';
 export type { Snapshot } from './logReplay.ts';
 export type { AddFile, Metadata, Protocol, Txn } from './actions.ts';

@@ -1,9 +1,9 @@
 // The _delta_log directory: file naming, listing commits/checkpoints, reading commits and _last_checkpoint.
 // Listing is authoritative; _last_checkpoint is only a validated hint (a corrupt one is ignored).
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ObjectStore } from '@sluice/storage';
 import { parseCommitText, type Action } from './actions.ts';
 import { isObject, optNumber } from './jsonText.ts';
+import { LOG_PREFIX, utf8 } from './location.ts';
 
 export const LOG_DIR = '_delta_log';
 
@@ -33,14 +33,15 @@ export interface LogListing {
   latest: number;
 }
 
-export async function listLog(logDir: string): Promise<LogListing> {
-  let names: string[];
-  try {
-    names = await readdir(logDir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { commits: new Map(), checkpoints: [], latest: -1 };
-    throw e;
-  }
+/**
+ * Lists `_delta_log/` of the table's store; with `afterVersion`, only entries of later versions (and anything
+ * sorting after them), via list's startAfter — so a refresh does not list the whole log on S3.
+ */
+export async function listLog(store: ObjectStore, afterVersion?: number): Promise<LogListing> {
+  const startAfter = afterVersion === undefined || afterVersion < 0 ? undefined : LOG_PREFIX + String(afterVersion).padStart(20, '0') + '/';
+  const objects = await store.list(LOG_PREFIX, startAfter === undefined ? {} : { startAfter });
+  // Direct children only (a stray sub-folder's files are not log entries).
+  const names = objects.map((o) => o.key.slice(LOG_PREFIX.length)).filter((n) => !n.includes('/'));
   const commits = new Map<number, string>();
   const classic = new Map<number, string>();
   const multi = new Map<string, { version: number; parts: number; files: Map<number, string> }>();
@@ -82,10 +83,12 @@ export async function listLog(logDir: string): Promise<LogListing> {
 }
 
 /** `_last_checkpoint`'s version and part count, or null when absent or unparseable. */
-export async function readLastCheckpoint(logDir: string): Promise<{ version: number; parts?: number } | null> {
+export async function readLastCheckpoint(store: ObjectStore): Promise<{ version: number; parts?: number } | null> {
   let text: string;
   try {
-    text = await readFile(join(logDir, '_last_checkpoint'), 'utf8');
+    const bytes = await store.get(LOG_PREFIX + '_last_checkpoint');
+    if (!bytes) return null;
+    text = utf8.decode(bytes);
   } catch {
     return null;
   }
@@ -102,14 +105,9 @@ export async function readLastCheckpoint(logDir: string): Promise<{ version: num
 }
 
 /** The actions of commit `version`, or null if that commit file does not exist. */
-export async function readCommit(logDir: string, version: number): Promise<Action[] | null> {
+export async function readCommit(store: ObjectStore, version: number): Promise<Action[] | null> {
   const name = commitFileName(version);
-  let text: string;
-  try {
-    text = await readFile(join(logDir, name), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  return parseCommitText(text, name);
+  const bytes = await store.get(LOG_PREFIX + name);
+  if (!bytes) return null;
+  return parseCommitText(utf8.decode(bytes), name);
 }

@@ -1,8 +1,6 @@
 // OPTIMIZE (bin-packing compaction): rewrites the small files of each partition into files of about
 // targetFileBytes, committing dataChange:false removes + adds in one commit that conflicts with concurrent removes.
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AddFile, RemoveFile } from './actions.ts';
 import { allNullColumn, concatColumns, flattenColumn, type FlatColumn } from './arrowColumns.ts';
 import { commitWithRetry } from './commit.ts';
@@ -10,9 +8,8 @@ import { writeDataFile, type DataColumn } from './dataFile.ts';
 import type { DeltaTable } from './deltaTable.ts';
 import { DeltaError } from './errors.ts';
 import { stringifyJson } from './jsonText.ts';
-import { LOG_DIR } from './logFiles.ts';
+import { fileId, readDataObject, type TableLocation } from './location.ts';
 import { decodeParquet } from './parquetFile.ts';
-import { resolveLogPath } from './partitionPath.ts';
 import { checkWriteSupport } from './protocol.ts';
 import { deltaColumnsOf, type DeltaColumn } from './schema.ts';
 
@@ -101,9 +98,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   try {
     for (const bin of bins) {
       const values = bin[0]!.partitionValues;
-      const { data, rows } = await readBin(table.root, bin, dataColumns);
-      const file = await writeDataFile(table.root, partitionColumns, values, data, rows, adds.length, false);
-      written.push(file.abs);
+      const { data, rows } = await readBin(table.location, bin, dataColumns);
+      const file = await writeDataFile(table.store, partitionColumns, values, data, rows, adds.length, false);
+      written.push(file.key);
       adds.push(file.add);
       for (const f of bin) {
         const r: RemoveFile = { path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size };
@@ -133,18 +130,18 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     const lines = [{ commitInfo }, ...removes.map((remove) => ({ remove })), ...adds.map((add) => ({ add }))];
     version = await commitWithRetry({
       root: table.root,
-      logDir: join(table.root, LOG_DIR),
+      store: table.store,
       readVersion: snap.version,
       content: lines.map(stringifyJson).join('\n') + '\n',
       commitId,
-      removes: new Set(removes.map((r) => resolveLogPath(table.root, r.path))),
+      removes: new Set(removes.map((r) => fileId(table.store, r.path))),
       what: 'OPTIMIZE',
     });
     await table.checkpointIfDue(version);
     return { filesRemoved: removes.length, filesAdded: adds.length, partitions, bytesBefore, bytesAfter, version };
   } catch (e) {
     // Not committed: the new files are unreferenced; the inputs stay active, nothing was lost.
-    await Promise.all(written.map((f) => rm(f, { force: true }).catch(() => undefined)));
+    await Promise.all(written.map((k) => table.store.delete(k).catch(() => undefined)));
     throw e;
   }
 }
@@ -156,11 +153,12 @@ function partitionPredicate(filter: OptimizeOptions['partitionFilter']): (values
 }
 
 /** Every row of `bin`'s files, in file order, as the table's data columns (columns a file lacks are null). */
-async function readBin(root: string, bin: AddFile[], columns: DeltaColumn[]): Promise<{ data: DataColumn[]; rows: number }> {
+async function readBin(loc: TableLocation, bin: AddFile[], columns: DeltaColumn[]): Promise<{ data: DataColumn[]; rows: number }> {
+  const root = loc.root;
   const parts = new Map<string, FlatColumn[]>(columns.map((c) => [c.name, []]));
   let rows = 0;
   for (const f of bin) {
-    const t = decodeParquet(await readFile(resolveLogPath(root, f.path)));
+    const t = decodeParquet(await readDataObject(loc, fileId(loc.store, f.path)));
     const expected = f.stats ? (JSON.parse(f.stats) as { numRecords?: unknown }).numRecords : undefined;
     if (typeof expected === 'number' && expected !== t.numRows) {
       throw new DeltaError(`Delta table ${root}: ${f.path} has ${t.numRows} rows but its stats say ${expected}; not compacting`);

@@ -1,11 +1,11 @@
 // Reads a whole snapshot into plain rows (tests, CLI): every active file's Parquet data plus its
 // partition values, typed by the table schema. Not meant for large tables.
-import { readFile } from 'node:fs/promises';
 import { cellForRead } from './arrowColumns.ts';
 import { DeltaError } from './errors.ts';
-import { DeltaTable } from './deltaTable.ts';
+import { DeltaTable, type OpenOptions } from './deltaTable.ts';
+import { fileId, readDataObject, type LocationInput } from './location.ts';
 import { decodeParquet } from './parquetFile.ts';
-import { parsePartitionValue, resolveLogPath } from './partitionPath.ts';
+import { parsePartitionValue } from './partitionPath.ts';
 
 export interface ReadResult {
   version: number;
@@ -15,24 +15,26 @@ export interface ReadResult {
   rows: Record<string, unknown>[];
 }
 
-export async function readTable(root: string): Promise<ReadResult> {
-  const snap = await (await DeltaTable.open(root)).snapshot();
+/** Reads the table at a local path, a store URL (s3://, az://, file://) or a store. */
+export async function readTable(location: LocationInput, opts: OpenOptions = {}): Promise<ReadResult> {
+  const table = await DeltaTable.open(location, opts);
+  const root = table.root;
+  const snap = await table.snapshot();
   const schema = snap.metadata.schema;
   const partitionCols = new Set(snap.metadata.partitionColumns);
   const rows: Record<string, unknown>[] = [];
   const files = [...snap.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const f of files) {
     if (f.deletionVector) throw new DeltaError(`Delta table ${root}: file ${f.path} has a deletion vector, which this library cannot apply`);
-    const path = resolveLogPath(root, f.path);
-    const table = decodeParquet(await readFile(path));
+    const data = decodeParquet(await readDataObject(table.location, fileId(table.store, f.path)));
     const partValues = schema
       .filter((c) => partitionCols.has(c.name))
       .map((c) => {
         const v = parsePartitionValue(typeof c.type === 'string' ? c.type : '', f.partitionValues[c.name]);
         return [c.name, typeof v === 'bigint' ? Number(v) : v] as const;
       });
-    const dataCols = schema.filter((c) => !partitionCols.has(c.name)).map((c) => ({ name: c.name, vec: table.getChild(c.name) }));
-    for (let i = 0; i < table.numRows; i++) {
+    const dataCols = schema.filter((c) => !partitionCols.has(c.name)).map((c) => ({ name: c.name, vec: data.getChild(c.name) }));
+    for (let i = 0; i < data.numRows; i++) {
       const row: Record<string, unknown> = {};
       for (const c of schema) row[c.name] = null; // schema order for the keys
       for (const { name, vec } of dataCols) row[name] = vec ? cellForRead(vec, i) : null;

@@ -8,6 +8,7 @@ import { ColumnBuilder } from '@sluice/columnar';
 import type { Table } from 'apache-arrow';
 import { it } from 'vitest';
 import { DeltaTable } from './deltaTable.ts';
+import type { LocationInput } from './location.ts';
 import { optimize } from './optimize.ts';
 import type { DeltaColumn } from './schema.ts';
 
@@ -72,7 +73,7 @@ export function rowsFor(k: number, p: string | null): TestRow[] {
 }
 
 /** 5 single-batch appends to each of partitions "a" and "b b", one to the null partition (11 small files). */
-export async function seedSmallFiles(root: string): Promise<DeltaTable> {
+export async function seedSmallFiles(root: LocationInput): Promise<DeltaTable> {
   const t = await DeltaTable.openOrCreate(root, { columns: ALL_TYPES, partitionBy: ['p'], checkpointInterval: 100 });
   for (let k = 0; k < 5; k++) {
     await t.append(arrowOf(ALL_TYPES, rowsFor(k, 'a')));
