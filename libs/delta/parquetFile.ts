@@ -10,7 +10,14 @@ import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPrope
 export function encodeParquet(table: Table): Uint8Array {
   const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
   // parquet-wasm defaults to no compression; sinks write many small files, zstd keeps them small.
-  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setCreatedBy('sluice delta writer').build();
+  const props = new WriterPropertiesBuilder()
+    .setCompression(Compression.ZSTD)
+    .setCreatedBy('sluice delta writer')
+    // Spark decides a file's calendar from this footer key; without it, Spark 3.x refuses timestamps before 1900
+    // (e.g. .NET's DateTime.MinValue in Defender data). We write proleptic-Gregorian µs, which is what a Spark 3
+    // writer without org.apache.spark.legacyDateTime means, so Spark reads the values as they are.
+    .setKeyValueMetadata(new Map([['org.apache.spark.version', '3.5.0']]))
+    .build();
   return writeParquet(wasmTable, props);
 }
 

@@ -17,6 +17,12 @@ export interface SinkConfig {
   };
 }
 
+/** `<lake>/<layer>/<table>` for a local path or an object-store URL (s3://, az://, file://). */
+export function tableLocation(lakePath: string, ...parts: string[]): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(lakePath)) return [lakePath.replace(/\/+$/, ''), ...parts].join('/');
+  return join(lakePath, ...parts);
+}
+
 export function deltaColumns(def: TableDefinition): DeltaColumn[] {
   return fullColumnsOf(def).map((c) => ({ name: c.name, type: c.type === 'json' ? 'string' : c.type, nullable: c.nullable ?? true }));
 }
@@ -28,7 +34,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      lakePath: { type: 'string', default: './lake' },
+      lakePath: { type: 'string', default: './lake', description: 'local folder or object-store URL: s3://bucket/prefix, az://container/prefix' },
       flush: {
         type: 'object',
         additionalProperties: false,
@@ -58,7 +64,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const open = async (def: TableDefinition, appId: string) => {
       const w = await TableWriter.open({
         name: def.name,
-        root: join(lakePath, def.layer, def.name),
+        root: tableLocation(lakePath, def.layer, def.name),
         columns: deltaColumns(def),
         partitionBy: def.partitionBy,
         description: def.doc,
