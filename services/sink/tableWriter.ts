@@ -54,7 +54,9 @@ export class TableWriter {
     stats?: TableWriterStats;
     onFatal: (e: Error) => void;
   }): Promise<TableWriter> {
-    const table = await DeltaTable.openOrCreate(opts.root, { name: opts.name, description: opts.description, columns: opts.columns, partitionBy: opts.partitionBy });
+    // A table definition that gains nullable columns (a new sluice version) evolves the table; incompatible changes
+    // (type change, new required column) refuse to start with DeltaSchemaError naming the column.
+    const table = await DeltaTable.openOrCreate(opts.root, { name: opts.name, description: opts.description, columns: opts.columns, partitionBy: opts.partitionBy, schemaEvolution: 'addNewColumns' });
     const w = new TableWriter(opts.name, table, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal);
     const snap = await table.snapshot();
     w.committed = snap.txns.get(opts.appId) ?? -1;
