@@ -5,6 +5,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { Table } from 'apache-arrow';
 import type { DeltaColumn } from '@sluice/delta';
 import { FatalStageError, isMain, NonRetryableError, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
+import type { OpenStoreOptions } from '@sluice/storage';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
 import { TableWriter, type FlushPolicy } from './tableWriter.ts';
@@ -14,7 +15,25 @@ export interface SinkConfig {
     lakePath: string;
     flush: FlushPolicy;
     layers: { bronze: boolean; silver: boolean; gold: boolean; quarantine: boolean; unrouted: boolean };
+    /** How to reach an object-store lakePath. Secrets never come from here: the SDKs' env chains supply them. */
+    storage?: SinkStorageConfig;
   };
+}
+
+export interface SinkStorageConfig {
+  /** For s3:// lakes on S3-compatible servers (MinIO...): endpoint, region, path-style addressing. */
+  s3?: { endpoint?: string; region?: string; forcePathStyle?: boolean };
+}
+
+/** The sink's storage section → options for openStore (no credentials: those come from the environment). */
+export function storeOptionsOf(storage: SinkStorageConfig | undefined): OpenStoreOptions {
+  const s3 = storage?.s3;
+  if (!s3) return {};
+  const opts: NonNullable<OpenStoreOptions['s3']> = {};
+  if (s3.endpoint !== undefined) opts.endpoint = s3.endpoint;
+  if (s3.region !== undefined) opts.region = s3.region;
+  if (s3.forcePathStyle !== undefined) opts.forcePathStyle = s3.forcePathStyle;
+  return { s3: opts };
 }
 
 /** `<lake>/<layer>/<table>` for a local path or an object-store URL (s3://, az://, file://). */
@@ -45,6 +64,22 @@ export const sink: ServiceDefinition<SinkConfig> = {
           maxLatencySeconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
         },
       },
+      storage: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'how to reach an object-store lakePath; credentials come only from the environment (AWS_*, AZURE_STORAGE_*)',
+        properties: {
+          s3: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              endpoint: { type: 'string', description: 'S3-compatible server, e.g. http://minio:9000 (default: AWS, or env AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)' },
+              region: { type: 'string', description: 'default: env AWS_REGION / AWS_DEFAULT_REGION, else us-east-1' },
+              forcePathStyle: { type: 'boolean', description: 'path-style addressing; default true when endpoint is set' },
+            },
+          },
+        },
+      },
       layers: {
         type: 'object',
         additionalProperties: false,
@@ -55,6 +90,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
   },
   async setup({ config, log, metrics }) {
     const { lakePath, flush, layers } = config.sink;
+    const storeOptions = storeOptionsOf(config.sink.storage);
     const commits = new Counter({ name: 'sluice_delta_commits_total', help: 'Delta commits by table', labelNames: ['table'], registers: [metrics.registry] });
     const rows = new Counter({ name: 'sluice_delta_rows_total', help: 'Rows committed by table', labelNames: ['table'], registers: [metrics.registry] });
     const files = new Counter({ name: 'sluice_delta_files_total', help: 'Data files added by table', labelNames: ['table'], registers: [metrics.registry] });
@@ -80,6 +116,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
           },
         },
         onFatal: (e) => (fatal = e),
+        storeOptions,
       });
       writers.push(w);
       return w;

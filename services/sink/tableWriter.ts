@@ -3,6 +3,7 @@
 import { Table } from 'apache-arrow';
 import { DeltaTable, DeltaTxnConflictError, type DeltaColumn } from '@sluice/delta';
 import { faultPoint, type Logger } from '@sluice/runtime';
+import type { OpenStoreOptions } from '@sluice/storage';
 
 export interface FlushPolicy {
   maxRows: number;
@@ -53,10 +54,12 @@ export class TableWriter {
     log: Logger;
     stats?: TableWriterStats;
     onFatal: (e: Error) => void;
+    /** Options for opening an object-store root (S3 endpoint/region...); credentials come from the SDKs' env chains. */
+    storeOptions?: OpenStoreOptions;
   }): Promise<TableWriter> {
     // A table definition that gains nullable columns (a new sluice version) evolves the table; incompatible changes
     // (type change, new required column) refuse to start with DeltaSchemaError naming the column.
-    const table = await DeltaTable.openOrCreate(opts.root, { name: opts.name, description: opts.description, columns: opts.columns, partitionBy: opts.partitionBy, schemaEvolution: 'addNewColumns' });
+    const table = await DeltaTable.openOrCreate(opts.root, { name: opts.name, description: opts.description, columns: opts.columns, partitionBy: opts.partitionBy, schemaEvolution: 'addNewColumns', storeOptions: opts.storeOptions });
     const w = new TableWriter(opts.name, table, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal);
     const snap = await table.snapshot();
     w.committed = snap.txns.get(opts.appId) ?? -1;
