@@ -1,3 +1,4 @@
+import type { Map_ } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { ColumnBuilder, decodeIpc, encodeIpc, readStrings, tableToRows } from './index.ts';
 
@@ -54,3 +55,60 @@ describe('readStrings', () => {
     expect(readStrings(t, 'nope')).toBeUndefined();
   });
 });
+
+describe('ColumnBuilder map columns', () => {
+  it('builds Map<Utf8, Utf8> that survives an IPC round trip: empty, null, unicode keys, null values', () => {
+    const b = new ColumnBuilder([
+      { name: 'id', type: 'long' },
+      { name: 'm', type: 'map' },
+    ]);
+    b.append({ id: 1, m: { bucketName: 'logs', key: 'a/b.json' } });
+    b.append({ id: 2, m: null });
+    b.append({ id: 3, m: {} });
+    b.append({ id: 4, m: { 'ключ ✓': 'värde 😀', empty: '', nothing: null } });
+    b.append({ id: 5 });
+    const built = b.build();
+    const field = built.schema.fields[1]!;
+    expect(String(field.type)).toBe('Map<{key:Utf8, value:Utf8}>');
+    const t = decodeIpc(encodeIpc(built));
+    const type = t.schema.fields[1]!.type as Map_;
+    expect(type.keysSorted).toBe(false);
+    expect(type.children[0]!.name).toBe('entries');
+    expect(type.childType.children.map((f) => [f.name, String(f.type), f.nullable])).toEqual([
+      ['key', 'Utf8', false],
+      ['value', 'Utf8', true],
+    ]);
+    expect(t.getChild('m')!.nullCount).toBe(2);
+    expect(tableToRows(t)).toEqual([
+      { id: 1, m: { bucketName: 'logs', key: 'a/b.json' } },
+      { id: 2, m: null },
+      { id: 3, m: {} },
+      { id: 4, m: { 'ключ ✓': 'värde 😀', empty: '', nothing: null } },
+      { id: 5, m: null },
+    ]);
+  });
+
+  it('keeps a "__proto__" key as an own property when reading rows back', () => {
+    const b = new ColumnBuilder([{ name: 'm', type: 'map' }]);
+    b.append({ m: JSON.parse('{"__proto__":"x"}') as Record<string, string> });
+    const [row] = tableToRows(decodeIpc(encodeIpc(b.build())));
+    const m = row!.m as object;
+    expect(Object.getPrototypeOf(m)).toBe(Object.prototype);
+    expect(Object.keys(m)).toEqual(['__proto__']);
+  });
+
+  it('fills a map batch constant', () => {
+    const b = new ColumnBuilder([
+      { name: 'x', type: 'long' },
+      { name: 'tags', type: 'map' },
+    ]);
+    b.setConstant('tags', { env: 'prod' });
+    b.append({ x: 1 });
+    b.append({ x: 2 });
+    expect(tableToRows(decodeIpc(encodeIpc(b.build())))).toEqual([
+      { x: 1, tags: { env: 'prod' } },
+      { x: 2, tags: { env: 'prod' } },
+    ]);
+  });
+});
+

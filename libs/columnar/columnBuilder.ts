@@ -1,10 +1,14 @@
 // Accumulates typed rows column by column and builds an Arrow table with hand-made buffers:
 // apache-arrow's generic builders (vectorFromArray) are several times slower on the hot path.
-import { makeData, RecordBatch, Struct, Table, type Data } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, Table, Utf8, type Data } from 'apache-arrow';
+import type { StringMap } from '@sluice/tables';
 import { arrowSchema, arrowType, type ColumnSpec } from './arrowTypes.ts';
 
-/** A string column may also take UTF-8 bytes as they arrived (copied as-is, never decoded and re-encoded). */
-export type CellValue = string | number | boolean | null | Uint8Array;
+/**
+ * A string column may also take UTF-8 bytes as they arrived (copied as-is, never decoded and re-encoded).
+ * A map column takes a plain object of string (or null) values.
+ */
+export type CellValue = string | number | boolean | null | Uint8Array | StringMap;
 type Values = CellValue[];
 
 export class ColumnBuilder {
@@ -56,7 +60,7 @@ function mk(props: Record<string, unknown>): Data {
   return makeData(props as never) as Data;
 }
 
-function validity(values: Values, n: number): { bitmap: Uint8Array | undefined; nulls: number } {
+function validity(values: readonly unknown[], n: number): { bitmap: Uint8Array | undefined; nulls: number } {
   let nulls = 0;
   for (let i = 0; i < n; i++) if (values[i] === null) nulls++;
   if (nulls === 0) return { bitmap: undefined, nulls };
@@ -123,5 +127,56 @@ function buildData(spec: ColumnSpec, values: Values, n: number): Data {
       for (let i = 0; i < n; i++) if (values[i] === true) arr[i >> 3]! |= 1 << (i & 7);
       return mk({ type, ...base, data: arr });
     }
+    case 'map':
+      return buildMap(spec, values, n, base);
   }
+}
+
+/** Map<Utf8, Utf8>: Int32 entry offsets per row plus an entries struct of a key and a (nullable) value Utf8 column. */
+function buildMap(spec: ColumnSpec, values: Values, n: number, base: { length: number; nullCount: number; nullBitmap: Uint8Array | undefined }): Data {
+  const type = arrowType('map');
+  const offsets = new Int32Array(n + 1);
+  const keys: string[] = [];
+  const vals: (string | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) {
+      if (typeof v !== 'object' || v instanceof Uint8Array) {
+        throw new TypeError(`column "${spec.name}": map column value must be an object, got ${typeof v}`);
+      }
+      for (const k of Object.keys(v)) {
+        const x = v[k];
+        keys.push(k);
+        vals.push(x === undefined || x === null ? null : String(x));
+      }
+    }
+    offsets[i + 1] = keys.length;
+  }
+  const keyData = utf8Data(keys, keys.length);
+  const valueData = utf8Data(vals, vals.length);
+  const entriesType = (type as unknown as { childType: Struct }).childType;
+  const entries = mk({ type: entriesType, length: keys.length, nullCount: 0, children: [keyData, valueData] });
+  return mk({ type, ...base, valueOffsets: offsets, child: entries });
+}
+
+function utf8Data(values: (string | null)[], n: number): Data {
+  const { bitmap, nulls } = validity(values, n);
+  let bound = 0;
+  for (let i = 0; i < n; i++) bound += (values[i]?.length ?? 0) * 3;
+  const data = Buffer.allocUnsafe(bound);
+  const offsets = new Int32Array(n + 1);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) pos += data.write(v, pos, 'utf8');
+    offsets[i + 1] = pos;
+  }
+  return mk({
+    type: new Utf8(),
+    length: n,
+    nullCount: nulls,
+    nullBitmap: bitmap,
+    valueOffsets: offsets,
+    data: new Uint8Array(data.buffer, data.byteOffset, pos),
+  });
 }

@@ -10,6 +10,7 @@ import {
   Vector,
   type Data,
 } from 'apache-arrow';
+import { mapRowToObject } from '@sluice/columnar';
 import { deltaArrowType, type DeltaType } from './schema.ts';
 
 /** Values of one column across all batches; `valid` is one byte per row (1 = present) or null when no nulls. */
@@ -18,7 +19,12 @@ export type FlatColumn =
   | { kind: 'int32'; length: number; valid: Uint8Array | null; values: Int32Array }
   | { kind: 'float64'; length: number; valid: Uint8Array | null; values: Float64Array }
   | { kind: 'bool'; length: number; valid: Uint8Array | null; values: Uint8Array }
-  | { kind: 'utf8'; length: number; valid: Uint8Array | null; offsets: Int32Array; bytes: Uint8Array };
+  | Utf8Column
+  /** map<string,string>: row i's entries are [offsets[i], offsets[i+1]) of keys/values (offsets[0] is 0). */
+  | { kind: 'map'; length: number; valid: Uint8Array | null; offsets: Int32Array; keys: Utf8Column; values: Utf8Column };
+
+type Utf8Column = { kind: 'utf8'; length: number; valid: Uint8Array | null; offsets: Int32Array; bytes: Uint8Array };
+type MapColumn = Extract<FlatColumn, { kind: 'map' }>;
 
 export type CellValue = bigint | number | boolean | string | null;
 
@@ -70,7 +76,13 @@ function accepts(t: DeltaType, a: DataType): boolean {
       return DataType.isTimestamp(a);
     case 'date':
       return DataType.isDate(a);
+    case 'map':
+      return DataType.isMap(a) && isStringType(a.keyType) && isStringType(a.valueType);
   }
+}
+
+function isStringType(a: DataType): boolean {
+  return DataType.isUtf8(a) || DataType.isLargeUtf8(a);
 }
 
 /** Validates `vector`'s Arrow type against the Delta column type and copies its values into a FlatColumn. */
@@ -154,10 +166,51 @@ export function flattenColumn(name: string, type: DeltaType, vector: Vector): Fl
     }
     case 'string':
       return flattenStrings(vector, valid);
+    case 'map':
+      return flattenMap(vector, valid);
   }
 }
 
-function flattenStrings(vector: Vector, valid: Uint8Array | null): FlatColumn {
+function validBytes(vector: Vector): Uint8Array | null {
+  if (vector.nullCount === 0) return null;
+  const valid = new Uint8Array(vector.length);
+  let row = 0;
+  for (const d of vector.data) {
+    for (let i = 0; i < d.length; i++) valid[row + i] = isValidAt(d, i) ? 1 : 0;
+    row += d.length;
+  }
+  return valid;
+}
+
+/** Map<Utf8, Utf8> chunks → entry offsets plus flat key and value columns (only the entries the rows reference). */
+function flattenMap(vector: Vector, valid: Uint8Array | null): MapColumn {
+  const n = vector.length;
+  const offsets = new Int32Array(n + 1);
+  const keyParts: FlatColumn[] = [];
+  const valueParts: FlatColumn[] = [];
+  let row = 0;
+  let entries = 0;
+  for (const d of vector.data) {
+    // Offsets are sliced to this chunk, the entries struct is not: take [first, last) of it.
+    const vo = d.valueOffsets as Int32Array;
+    const first = vo[0]!;
+    const last = vo[d.length]!;
+    for (let i = 0; i < d.length; i++) offsets[row + i + 1] = entries + vo[i + 1]! - first;
+    const ent = d.children[0]!.slice(first, last - first);
+    const keys = new Vector([ent.children[0]!]);
+    const values = new Vector([ent.children[1]!]);
+    keyParts.push(flattenStrings(keys, validBytes(keys)));
+    valueParts.push(flattenStrings(values, validBytes(values)));
+    entries += last - first;
+    row += d.length;
+  }
+  const emptyUtf8 = (): Utf8Column => ({ kind: 'utf8', length: 0, valid: null, offsets: new Int32Array(1), bytes: new Uint8Array(0) });
+  const keys = keyParts.length ? (concatColumns(keyParts) as Utf8Column) : emptyUtf8();
+  const values = valueParts.length ? (concatColumns(valueParts) as Utf8Column) : emptyUtf8();
+  return { kind: 'map', length: n, valid, offsets, keys, values };
+}
+
+function flattenStrings(vector: Vector, valid: Uint8Array | null): Utf8Column {
   const n = vector.length;
   const offsets = new Int32Array(n + 1);
   const parts: Uint8Array[] = [];
@@ -211,6 +264,8 @@ export function valueAt(c: FlatColumn, i: number): CellValue {
       return c.values[i] === 1;
     case 'utf8':
       return decoder.decode(c.bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!));
+    case 'map':
+      throw new Error('valueAt: map values have no scalar form (maps cannot be partition columns)');
   }
 }
 
@@ -258,6 +313,24 @@ export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
       }
       return { kind: 'utf8', length: n, valid, offsets, bytes };
     }
+    case 'map': {
+      const offsets = new Int32Array(n + 1);
+      let total = 0;
+      for (let j = 0; j < n; j++) {
+        const r = idx[j]!;
+        total += c.offsets[r + 1]! - c.offsets[r]!;
+        offsets[j + 1] = total;
+      }
+      const entryIdx = new Uint32Array(total);
+      let at = 0;
+      for (let j = 0; j < n; j++) {
+        const r = idx[j]!;
+        for (let e = c.offsets[r]!; e < c.offsets[r + 1]!; e++) entryIdx[at++] = e;
+      }
+      const keys = takeRows(c.keys, entryIdx) as Utf8Column;
+      const values = takeRows(c.values, entryIdx) as Utf8Column;
+      return { kind: 'map', length: n, valid, offsets, keys, values };
+    }
   }
 }
 
@@ -277,6 +350,10 @@ export function allNullColumn(type: DeltaType, n: number): FlatColumn {
       return { kind: 'bool', length: n, valid, values: new Uint8Array(n) };
     case 'string':
       return { kind: 'utf8', length: n, valid, offsets: new Int32Array(n + 1), bytes: new Uint8Array(0) };
+    case 'map': {
+      const empty = (): Utf8Column => ({ kind: 'utf8', length: 0, valid: null, offsets: new Int32Array(1), bytes: new Uint8Array(0) });
+      return { kind: 'map', length: n, valid, offsets: new Int32Array(n + 1), keys: empty(), values: empty() };
+    }
   }
 }
 
@@ -347,6 +424,20 @@ export function concatColumns(parts: FlatColumn[]): FlatColumn {
       }
       return { kind: 'utf8', length: n, valid, offsets, bytes };
     }
+    case 'map': {
+      const ps = same('map');
+      const offsets = new Int32Array(n + 1);
+      let row = 0;
+      let entries = 0;
+      for (const p of ps) {
+        for (let i = 0; i < p.length; i++) offsets[row + i + 1] = entries + p.offsets[i + 1]!;
+        entries += p.offsets[p.length]!;
+        row += p.length;
+      }
+      const keys = concatColumns(ps.map((p) => p.keys)) as Utf8Column;
+      const values = concatColumns(ps.map((p) => p.values)) as Utf8Column;
+      return { kind: 'map', length: n, valid, offsets, keys, values };
+    }
   }
 }
 
@@ -383,6 +474,13 @@ export function toArrowData(c: FlatColumn, type: DeltaType): Data {
       return mk({ data: packBits(c.values, c.length) });
     case 'utf8':
       return mk({ valueOffsets: c.offsets, data: c.bytes });
+    case 'map': {
+      const entriesType = (base.type as unknown as { childType: DataType }).childType;
+      const keys = toArrowData(c.keys, 'string');
+      const values = toArrowData(c.values, 'string');
+      const entries = makeData({ type: entriesType, length: c.keys.length, nullCount: 0, children: [keys, values] } as never) as Data;
+      return mk({ valueOffsets: c.offsets, child: entries });
+    }
   }
 }
 
@@ -392,11 +490,7 @@ export function toArrowData(c: FlatColumn, type: DeltaType): Data {
 export function toPlain(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number(v);
-  if (v instanceof MapRow) {
-    const o: Record<string, unknown> = {};
-    for (const [k, val] of v as Iterable<[unknown, unknown]>) o[String(k)] = toPlain(val);
-    return o;
-  }
+  if (v instanceof MapRow) return mapRowToObject(v, toPlain);
   if (v instanceof StructRow) {
     const o: Record<string, unknown> = {};
     for (const [k, val] of Object.entries(v.toJSON() as Record<string, unknown>)) o[k] = toPlain(val);

@@ -174,6 +174,45 @@ describe.skipIf(skipReason !== '')('interop with delta-rs and DuckDB', () => {
     expect(byId(ext.data)).toEqual([{ id: 1, p: 'x', country: null }, { id: 2, p: 'x', country: 'FR' }]);
   });
 
+  it('delta-rs and DuckDB read map<string,string> columns with the key/value pairs written', async () => {
+    const cols: DeltaColumn[] = [
+      { name: 'id', type: 'long', nullable: false },
+      { name: 'params', type: 'map', nullable: true },
+      { name: 'p', type: 'string', nullable: true },
+    ];
+    const rows: TestRow[] = [
+      { id: 1, params: { bucketName: 'logs', key: 'a/b.json' }, p: 'x' },
+      { id: 2, params: null, p: 'y' },
+      { id: 3, params: {}, p: 'x' },
+      { id: 4, params: { 'ключ ✓': 'värde', empty: '', nothing: null }, p: 'x' },
+      { id: 5, params: { nested: '{"a":[1,2]}' }, p: 'y' },
+    ];
+    const t = await DeltaTable.openOrCreate(dir, { columns: cols, partitionBy: ['p'] });
+    await t.append(arrowOf(cols, rows.slice(0, 2)));
+    await t.append(arrowOf(cols, rows.slice(2)));
+    const ext = readExternally(dir, ['--duckdb']);
+    console.info(`[interop] ${ext.reader} map column: ${ext.arrow_types.params}; parquet ${JSON.stringify(ext.parquet?.columns)}; duckdb ${JSON.stringify(ext.duckdb?.types)}`);
+    expect(ext.arrow_types.params).toMatch(/^map<string, string( ?\(keys_sorted\))?>$/);
+    expect(byId(ext.data)).toEqual(rows);
+    // The Parquet footer holds a MAP group: key (required) and value leaves, both UTF-8 strings.
+    const leaves = Object.entries(ext.parquet!.columns).filter(([name]) => !['id'].includes(name));
+    expect(leaves.map(([, c]) => c)).toEqual([
+      { physical: 'BYTE_ARRAY', logical: 'String', codec: 'ZSTD' },
+      { physical: 'BYTE_ARRAY', logical: 'String', codec: 'ZSTD' },
+    ]);
+    // We write no stats for the map column: delta-rs has no min/max for it, and its null_count column is null.
+    for (const s of ext.stats) {
+      expect(Object.keys(s).filter((k) => k.includes('params') && k !== 'null_count.params')).toEqual([]);
+      expect(s['null_count.params'] ?? null).toBeNull();
+    }
+    // DuckDB reads the Parquet MAP as MAP(VARCHAR, VARCHAR); the script renders it as JSON object text.
+    const duck = ext.duckdb!;
+    expect(duck.error).toBeUndefined();
+    expect(duck.types).toMatchObject({ params: 'MAP(VARCHAR, VARCHAR)' });
+    const duckById = [...duck.data!].sort((a, b) => Number(a.id) - Number(b.id));
+    expect(duckById.map((r) => (r.params === null ? null : JSON.parse(r.params!)))).toEqual(rows.map((r) => r.params));
+  });
+
   it('delta-rs reads a 100-commit table from our checkpoint (with tombstones) alone', async () => {
     const { rows } = await buildHundredCommits(dir);
     const logDir = join(dir, '_delta_log');

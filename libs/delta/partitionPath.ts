@@ -122,6 +122,8 @@ export function serializePartitionValue(type: DeltaType, v: bigint | number | bo
       return formatDate(Number(v));
     case 'timestamp':
       return formatTimestampPartition(BigInt(v));
+    case 'map':
+      throw new Error('map columns cannot be partition columns');
   }
 }
 

@@ -5,9 +5,13 @@ import { arrowType } from '@sluice/columnar';
 import { DeltaLogError } from './errors.ts';
 import { isObject } from './jsonText.ts';
 
-export type DeltaType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date';
+/** 'map' is Delta's map<string,string> with nullable values (see MAP_TYPE); the others are primitive type names. */
+export type DeltaType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date' | 'map';
 
-export const DELTA_TYPES: readonly DeltaType[] = ['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date'];
+export const DELTA_TYPES: readonly DeltaType[] = ['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date', 'map'];
+
+/** The schemaString form of DeltaType 'map'. */
+export const MAP_TYPE = Object.freeze({ type: 'map', keyType: 'string', valueType: 'string', valueContainsNull: true });
 
 export interface DeltaColumn {
   name: string;
@@ -27,11 +31,26 @@ export function isDeltaType(t: unknown): t is DeltaType {
   return typeof t === 'string' && (DELTA_TYPES as readonly string[]).includes(t);
 }
 
+/** The schemaString field `type` of a DeltaType: its name, or the map type object. */
+export function schemaFieldType(t: DeltaType): string | Record<string, unknown> {
+  return t === 'map' ? { ...MAP_TYPE } : t;
+}
+
+/** The DeltaType of a parsed schema field type, if this library writes it (map<string,string> included). */
+export function deltaTypeOf(t: SchemaField['type']): DeltaType | undefined {
+  if (typeof t === 'string') return isDeltaType(t) && t !== 'map' ? t : undefined;
+  // valueContainsNull false is still readable/writable as map (our values are a superset); keys must be strings.
+  if (t.type === 'map' && t.keyType === 'string' && t.valueType === 'string') return 'map';
+  return undefined;
+}
+
+/** A schemaString field for a column. */
+export function schemaField(c: DeltaColumn): { name: string; type: string | Record<string, unknown>; nullable: boolean; metadata: Record<string, unknown> } {
+  return { name: c.name, type: schemaFieldType(c.type), nullable: c.nullable, metadata: {} };
+}
+
 export function schemaString(columns: DeltaColumn[]): string {
-  return JSON.stringify({
-    type: 'struct',
-    fields: columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} })),
-  });
+  return JSON.stringify({ type: 'struct', fields: columns.map(schemaField) });
 }
 
 export function parseSchemaString(s: string): SchemaField[] {
@@ -61,8 +80,9 @@ export function parseSchemaString(s: string): SchemaField[] {
 export function deltaColumnsOf(fields: SchemaField[]): { columns: DeltaColumn[] } | { unsupported: SchemaField } {
   const columns: DeltaColumn[] = [];
   for (const f of fields) {
-    if (!isDeltaType(f.type)) return { unsupported: f };
-    columns.push({ name: f.name, type: f.type, nullable: f.nullable });
+    const type = deltaTypeOf(f.type);
+    if (!type) return { unsupported: f };
+    columns.push({ name: f.name, type, nullable: f.nullable });
   }
   return { columns };
 }
@@ -88,6 +108,9 @@ export function validateColumns(columns: DeltaColumn[], partitionBy: string[]): 
   for (const p of partitionBy) {
     if (!names.has(p)) throw new Error(`partitionBy: unknown column "${p}"`);
     if (parts.has(p)) throw new Error(`partitionBy: "${p}" listed twice`);
+    if (columns.find((c) => c.name === p)?.type === 'map') {
+      throw new Error(`partitionBy: column "${p}" is a map; map columns cannot be partition columns`);
+    }
     parts.add(p);
   }
   if (parts.size === columns.length) throw new Error('a Delta table needs at least one non-partition column');

@@ -3,7 +3,7 @@
 import { DataType, type Table } from 'apache-arrow';
 import { DeltaSchemaError } from './errors.ts';
 import { isObject } from './jsonText.ts';
-import type { DeltaColumn, DeltaType, SchemaField } from './schema.ts';
+import { deltaTypeOf, schemaField, type DeltaColumn, type DeltaType, type SchemaField } from './schema.ts';
 
 export type SchemaEvolution = 'addNewColumns' | 'none';
 
@@ -37,7 +37,7 @@ export function reconcileDefinition(
       else added.push(c);
     } else if (f.name !== c.name) {
       problems.push({ column: c.name, text: `column "${c.name}" is "${f.name}" in the table (Delta column names are case-insensitive)` });
-    } else if (f.type !== c.type) {
+    } else if (deltaTypeOf(f.type) !== c.type) {
       problems.push({ column: c.name, text: `column "${c.name}" is ${JSON.stringify(f.type)} in the table, ${c.type} in the definition (type changes are not supported)` });
     }
   }
@@ -65,7 +65,12 @@ export function inferDeltaType(t: DataType): DeltaType | undefined {
   if (DataType.isDictionary(t)) return DataType.isUtf8(t.valueType) || DataType.isLargeUtf8(t.valueType) ? 'string' : undefined;
   if (DataType.isTimestamp(t)) return 'timestamp';
   if (DataType.isDate(t)) return 'date';
+  if (DataType.isMap(t)) return isStringType(t.keyType) && isStringType(t.valueType) ? 'map' : undefined;
   return undefined;
+}
+
+function isStringType(t: DataType): boolean {
+  return DataType.isUtf8(t) || DataType.isLargeUtf8(t);
 }
 
 /** Input columns the table lacks, as nullable Delta columns (under 'none' any such column is an error). */
@@ -101,5 +106,5 @@ export function appendToSchemaString(schemaString: string, added: DeltaColumn[])
   const parsed: unknown = JSON.parse(schemaString);
   const fields = isObject(parsed) && Array.isArray(parsed.fields) ? parsed.fields : [];
   const base = isObject(parsed) ? parsed : { type: 'struct' };
-  return JSON.stringify({ ...base, fields: [...fields, ...added.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, metadata: {} }))] });
+  return JSON.stringify({ ...base, fields: [...fields, ...added.map(schemaField)] });
 }

@@ -111,6 +111,8 @@ function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | strin
       if (Number.isFinite(hi)) out.max = hi;
       return out;
     }
+    case 'map':
+      return {};
     case 'bool':
       // Spark collects no min/max for booleans (only nullCount); the kernel oracle table confirms it.
       return {};
@@ -139,6 +141,8 @@ function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | strin
 export function computeStats(numRecords: number, columns: { name: string; type: DeltaType; data: FlatColumn }[]): FileStats {
   const stats: FileStats = { numRecords, minValues: {}, maxValues: {}, nullCount: {} };
   for (const col of columns) {
+    // Spark writes no stats at all for complex types (map): no min/max and no nullCount.
+    if (col.type === 'map' || col.data.kind === 'map') continue;
     let nulls = 0;
     if (col.data.valid) for (let i = 0; i < col.data.length; i++) if (col.data.valid[i] === 0) nulls++;
     stats.nullCount[col.name] = nulls;

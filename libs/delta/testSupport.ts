@@ -46,7 +46,7 @@ export const ALL_TYPES: DeltaColumn[] = [
   { name: 'p', type: 'string', nullable: true },
 ];
 
-export type TestRow = Record<string, string | number | boolean | null>;
+export type TestRow = Record<string, string | number | boolean | Record<string, string | null> | null>;
 
 /** An Arrow table (columnar's builder: Utf8, Int64, Timestamp µs UTC, DateDay...) of `rows`. */
 export function arrowOf(columns: DeltaColumn[], rows: TestRow[]): Table {

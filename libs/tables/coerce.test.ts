@@ -175,3 +175,36 @@ describe('coerceRecord: presence and paths', () => {
     expect(() => compileCoercer(table([{ name: '__proto__', type: 'string' }]))).toThrow(/__proto__/);
   });
 });
+
+describe('coerceRecord: map columns', () => {
+  it('map: scalar values as text, null kept, nested objects and arrays as JSON text', () => {
+    expect(row(one('map', { bucketName: 'logs', size: 42, ok: true, n: null, ratio: 1.5 })).V).toEqual({
+      bucketName: 'logs',
+      size: '42',
+      ok: 'true',
+      n: null,
+      ratio: '1.5',
+    });
+    expect(row(one('map', { filter: { a: [1, 'x'] }, list: [1, 2] })).V).toEqual({ filter: '{"a":[1,"x"]}', list: '[1,2]' });
+    expect(row(one('map', {})).V).toEqual({});
+    expect(row(one('map', { 'ключ ✓': 'värde' })).V).toEqual({ 'ключ ✓': 'värde' });
+  });
+
+  it('map: a "__proto__" key from JSON stays an ordinary own key', () => {
+    const m = row(one('map', JSON.parse('{"__proto__": "x", "a": "b"}'))).V as Record<string, string | null>;
+    expect(Object.keys(m)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(m)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(m, '__proto__')?.value).toBe('x');
+  });
+
+  it('map: missing, null and "" are null; non-objects fail naming the column', () => {
+    expect(row(one('map', undefined)).V).toBeNull();
+    expect(row(one('map', null)).V).toBeNull();
+    expect(row(one('map', '')).V).toBeNull();
+    expect(reason(one('map', 'abc'))).toBe('column V: expected map, got string "abc"');
+    expect(reason(one('map', [1, 2]))).toBe('column V: expected map, got array');
+    expect(reason(one('map', 7))).toBe('column V: expected map, got number 7');
+    expect(reason(one('map', null, { nullable: false }))).toBe('column V: required but missing');
+  });
+});
+

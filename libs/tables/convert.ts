@@ -1,9 +1,9 @@
-// Conversions of one source value to a column type (string, long, integer, double, boolean, timestamp, date, json),
+// Conversions of one source value to a column type (string, long, integer, double, boolean, timestamp, date, json, map),
 // returning the typed value or an Invalid carrying the "got …" detail of the failure reason.
-import type { ColumnDef } from './tableDefinition.ts';
+import type { ColumnDef, StringMap } from './tableDefinition.ts';
 import { eventDateOf, parseTimestampMicros } from './timestamp.ts';
 
-export type Value = string | number | boolean;
+export type Value = string | number | boolean | StringMap;
 
 /** A failed conversion; allocated only on the error path. `detail` follows "got <value>". */
 export class Invalid {
@@ -72,6 +72,31 @@ function toJson(v: unknown): Value | Invalid {
   }
 }
 
+/**
+ * A JSON object → string map: scalar values become their text, null stays null, nested objects and arrays
+ * become their JSON text. Anything but a plain object (array, string, number...) is invalid.
+ */
+function toMap(v: unknown): Value | Invalid {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return new Invalid(describeValue(v));
+  const out: StringMap = {};
+  for (const key of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[key];
+    let s: string | null;
+    if (x === null || x === undefined) s = null;
+    else if (typeof x === 'string') s = x;
+    else if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') s = String(x);
+    else if (typeof x === 'object') {
+      const j = toJson(x);
+      if (j instanceof Invalid) return new Invalid(`object (key ${JSON.stringify(key)}: ${j.detail})`);
+      s = j as string;
+    } else s = null; // functions, symbols: not data
+    // "__proto__" arrives as an own key from JSON.parse; a plain assignment would set the prototype instead.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: s, enumerable: true, writable: true, configurable: true });
+    else out[key] = s;
+  }
+  return out;
+}
+
 function timestampConverter(unit: number): (v: unknown) => Value | Invalid {
   return (v) => {
     let micros: number | null;
@@ -114,5 +139,7 @@ export function converterFor(c: ColumnDef): (v: unknown) => Value | Invalid {
       return toDate;
     case 'json':
       return toJson;
+    case 'map':
+      return toMap;
   }
 }

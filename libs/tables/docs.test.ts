@@ -40,6 +40,18 @@ describe('markdownOf', () => {
     expect(out).toContain('(none)');
   });
 
+  it('renders map columns as map<string,string>', () => {
+    const def: TableDefinition = {
+      name: 'trail',
+      layer: 'bronze',
+      doc: 'CloudTrail.',
+      columns: [{ name: 'requestParameters', type: 'map', doc: 'Request parameters.' }],
+      partitionBy: [],
+      expectations: [],
+    };
+    expect(markdownOf(def)).toContain('| `requestParameters` | map<string,string> | yes | `requestParameters` | Request parameters. |');
+  });
+
   it('markdownOfTables adds a title and a table of contents', () => {
     const all = markdownOfTables(Object.values(defenderTables), 'Defender tables');
     expect(all).toMatch(/^# Defender tables\n/);

@@ -20,7 +20,7 @@ function columnRows(columns: readonly ColumnDef[], withSource: boolean): string[
     ? ['| Column | Type | Nullable | Source | Description |', '|---|---|---|---|---|']
     : ['| Column | Type | Nullable | Description |', '|---|---|---|---|'];
   const rows = columns.map((c) => {
-    const type = c.type === 'timestamp' && c.unit ? `timestamp (numbers in ${c.unit})` : c.type;
+    const type = c.type === 'timestamp' && c.unit ? `timestamp (numbers in ${c.unit})` : c.type === 'map' ? 'map<string,string>' : c.type;
     const nullable = c.nullable === false ? 'no' : 'yes';
     const parts = [`\`${c.name}\``, type, nullable];
     if (withSource) parts.push(`\`${c.from ?? c.name}\``);

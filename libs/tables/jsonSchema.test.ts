@@ -64,8 +64,8 @@ describe('jsonSchemaOf', () => {
 
   it('accepts exactly the values coercion accepts, type by type', () => {
     const { ajv } = strictAjv();
-    const samples: unknown[] = ['abc', '', ' 42 ', '-3.5e2', '1.5', 'true', 'FALSE', '2023-01-04', '2023-01-04T14:07:32.6213639Z', '2023-01-04T16:07:32+02:00', '2023-02-30', 42, -1, 1.5, 2 ** 31, 2 ** 60, true, false, null, { a: 1 }, [1]];
-    const types: ColumnType[] = ['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date', 'json'];
+    const samples: unknown[] = ['abc', '', ' 42 ', '-3.5e2', '1.5', 'true', 'FALSE', '2023-01-04', '2023-01-04T14:07:32.6213639Z', '2023-01-04T16:07:32+02:00', '2023-02-30', 42, -1, 1.5, 2 ** 31, 2 ** 60, true, false, null, { a: 1 }, [1], {}, { k: 'v', n: null, o: { deep: [1] } }];
+    const types: ColumnType[] = ['string', 'long', 'integer', 'double', 'boolean', 'timestamp', 'date', 'json', 'map'];
     for (const type of types) {
       for (const nullable of [true, false]) {
         const def: TableDefinition = { name: `t_${type}`, layer: 'bronze', doc: '', columns: [{ name: 'V', type, nullable, from: 'a.v' }], partitionBy: [], expectations: [] };

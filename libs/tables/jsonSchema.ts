@@ -67,6 +67,9 @@ function branchesOf(c: ColumnDef): JsonSchema[] {
       ];
     case 'json':
       return [];
+    case 'map':
+      // Scalar values become their text; nested objects/arrays are accepted too and stored as JSON text.
+      return [{ type: 'object', additionalProperties: true, description: 'object of key → value (map<string,string>)' }];
   }
 }
 

@@ -70,6 +70,11 @@ describe('assertValidDefinition', () => {
     expect(() => assertValidDefinition({ ...silver, layer: 'gold' })).toThrow('partitionBy: unknown column "eventDate"');
   });
 
+  it('refuses a map column as a partition column', () => {
+    const def = { ...silver, layer: 'bronze' as const, columns: [...silver.columns, { name: 'params', type: 'map' as const }], partitionBy: ['params'] };
+    expect(() => assertValidDefinition(def)).toThrow('table s: partitionBy: column "params" is a map, which cannot be a partition column');
+  });
+
   it('requires the eventTime to be a declared timestamp column', () => {
     expect(() => assertValidDefinition({ ...silver, eventTime: '_ingest_time' })).toThrow('eventTime: unknown column "_ingest_time"');
     expect(() => assertValidDefinition({ ...silver, eventTime: 'Name' })).toThrow('is not a timestamp');

@@ -3,7 +3,10 @@
 
 import { fullColumnsOf } from './lineage.ts';
 
-export type ColumnType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json';
+export type ColumnType = 'string' | 'long' | 'integer' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json' | 'map';
+
+/** Value of a 'map' column: string keys to string values (Delta map<string,string>, valueContainsNull). */
+export type StringMap = Record<string, string | null>;
 
 /** Unit of a numeric timestamp in the source record (ISO-8601 strings carry their own precision). */
 export type TimestampUnit = 's' | 'ms' | 'us';
@@ -23,8 +26,8 @@ export interface ColumnDef {
 /** What happens to a row that fails a rule: keep and count, drop and count, send to quarantine, or stop the stage. */
 export type ExpectationAction = 'warn' | 'drop' | 'quarantine' | 'fail';
 
-/** Typed row after coercion: timestamps are epoch microseconds, dates epoch days, json is JSON text. */
-export type Row = Record<string, string | number | boolean | null>;
+/** Typed row after coercion: timestamps are epoch microseconds, dates epoch days, json is JSON text, maps plain objects. */
+export type Row = Record<string, string | number | boolean | StringMap | null>;
 
 export interface Expectation {
   name: string;
@@ -73,6 +76,9 @@ export function assertValidDefinition(def: TableDefinition): void {
   }
   for (const p of def.partitionBy) {
     if (!names.has(p)) throw new Error(`table ${def.name}: partitionBy: unknown column "${p}"`);
+    if (def.columns.find((c) => c.name === p)?.type === 'map') {
+      throw new Error(`table ${def.name}: partitionBy: column "${p}" is a map, which cannot be a partition column`);
+    }
   }
   if (def.eventTime) {
     // The event time is read from the record, so it must be a declared column, not a lineage one.
