@@ -22,6 +22,13 @@ export interface PipelineOptions {
   logLevel?: string;
   /** Extra environment per service (e.g. SLUICE_FAULT for fault tests). */
   serviceEnv?: Record<string, Record<string, string>>;
+  /**
+   * Sink processes (default 1, named `sink`). K > 1 starts `sink-0` … `sink-<K-1>` with `--set sink.replica=i
+   * --set sink.replicas=K`, each writing its share of the silver event partitions (replica 0 also the other layers).
+   */
+  sinkReplicas?: number;
+  /** streams.eventPartitions in the generated config; default 1 for one sink, 4 (at least K) for K replicas. */
+  eventPartitions?: number;
 }
 
 export interface ServiceProcess {
@@ -45,8 +52,12 @@ export interface Pipeline {
   stop(): Promise<Map<string, number | null>>;
 }
 
-export function serviceList(): { name: string; script: string; args: string[] }[] {
+export function serviceList(sinkReplicas = 1): { name: string; script: string; args: string[] }[] {
   const s = (n: string) => join(REPO_ROOT, 'services', n, 'main.ts');
+  const sinks =
+    sinkReplicas <= 1
+      ? [{ name: 'sink', script: s('sink'), args: [] as string[] }]
+      : Array.from({ length: sinkReplicas }, (_, i) => ({ name: `sink-${i}`, script: s('sink'), args: ['--set', `sink.replica=${i}`, '--set', `sink.replicas=${sinkReplicas}`] }));
   return [
     { name: 'collector', script: s('collector'), args: [] },
     { name: 'splitter', script: s('splitter'), args: [] },
@@ -54,8 +65,14 @@ export function serviceList(): { name: string; script: string; args: string[] }[
     { name: 'enricher', script: s('enricher'), args: [] },
     { name: 'detector', script: s('detector'), args: [] },
     { name: 'notifier', script: s('notifier'), args: [] },
-    { name: 'sink', script: s('sink'), args: [] },
+    ...sinks,
   ];
+}
+
+/** Event partitions for the generated config: as given, else 1 for one sink and max(4, K) for K replicas. */
+export function eventPartitionsOf(o: Pick<PipelineOptions, 'sinkReplicas' | 'eventPartitions'>): number {
+  const k = o.sinkReplicas ?? 1;
+  return o.eventPartitions ?? (k > 1 ? Math.max(4, k) : 1);
 }
 
 export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: string; inbox: string; lakePath: string; httpPort: number }> {
@@ -68,7 +85,7 @@ export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: s
     nats: { url: o.natsUrl },
     http: { host: '127.0.0.1' },
     log: { level: o.logLevel ?? 'info' },
-    streams: { maxAgeHours: 72 },
+    streams: { maxAgeHours: 72, eventPartitions: eventPartitionsOf(o) },
     consumer: { ackWaitSeconds: 30 },
     collector: { directories: [{ source: 'defender', path: inbox, pollSeconds: 1, settleSeconds: 0.5 }], http: { enabled: true, host: '127.0.0.1', port: httpPort } },
     splitter: { sources: ['defender'] },
@@ -100,7 +117,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     services.set(name, sp);
     return sp;
   };
-  for (const s of serviceList()) launch(s.name, s.script, s.args, await freePort());
+  for (const s of serviceList(o.sinkReplicas)) launch(s.name, s.script, s.args, await freePort());
   const pipeline: Pipeline = {
     configFile: file,
     inbox,

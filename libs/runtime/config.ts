@@ -13,7 +13,7 @@ export interface CommonConfig {
   nats: { url: string; name?: string; user?: string; pass?: string; token?: string };
   http: { host: string; port: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
-  streams: { replicas: number; maxAgeHours: number; duplicateWindowSeconds: number; storage: 'file' | 'memory'; maxBytes: number };
+  streams: { replicas: number; maxAgeHours: number; duplicateWindowSeconds: number; storage: 'file' | 'memory'; maxBytes: number; eventPartitions: number };
   consumer: { maxInFlight: number; fetchBatch: number; ackWaitSeconds: number; maxDeliver: number; backoffSeconds: number[] };
   shutdownGraceSeconds: number;
 }
@@ -60,8 +60,11 @@ export const commonSchema = {
       duplicateWindowSeconds: { type: 'number', minimum: 1, default: 1200 },
       storage: { type: 'string', enum: ['file', 'memory'], default: 'file' },
       maxBytes: { type: 'integer', default: -1 },
+      // The enricher spreads each table's events over events.<table>.<0…n-1>; silver sink replicas split the partitions.
+      // Enricher and sink must read the same value (one pipeline YAML).
+      eventPartitions: { type: 'integer', minimum: 1, maximum: 1024, default: 1 },
     },
-    required: ['replicas', 'maxAgeHours', 'duplicateWindowSeconds', 'storage', 'maxBytes'],
+    required: ['replicas', 'maxAgeHours', 'duplicateWindowSeconds', 'storage', 'maxBytes', 'eventPartitions'],
   },
   consumer: {
     type: 'object',
@@ -139,7 +142,7 @@ function camel(s: string): string {
   return s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-function parseScalar(v: string): unknown {
+export function parseScalar(v: string): unknown {
   try {
     return parseYaml(v) ?? v;
   } catch {

@@ -3,7 +3,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type CommonConfig } from './config.ts';
+import { ConfigError, loadConfig, parseScalar, type CommonConfig } from './config.ts';
 import { ConsumeLoop, type Handler } from './consumeLoop.ts';
 import { startHealthServer } from './healthServer.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -72,7 +72,8 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
       console.error(`sluice ${def.name}: --set expects key=value, got "${kv}"`);
       process.exit(EXIT_CONFIG);
     }
-    overrides[kv.slice(0, i)] = kv.slice(i + 1);
+    // Parsed as YAML like SLUICE__… environment values, so `--set sink.replica=1` is a number.
+    overrides[kv.slice(0, i)] = parseScalar(kv.slice(i + 1));
   }
   let config: CommonConfig & C;
   try {

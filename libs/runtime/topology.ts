@@ -11,7 +11,7 @@ export const STREAMS = {
   raw: { name: 'RAW', subjects: ['raw.>'], doc: 'raw batches from sources: raw.<source>; the replay buffer; bronze sink and splitter read it' },
   categorized: { name: 'CATEGORIZED', subjects: ['cat.>'], doc: 'records split by category: cat.<source>.<category>; one parser deployment per category' },
   parsed: { name: 'PARSED', subjects: ['parsed.>'], doc: 'typed Arrow IPC batches per table: parsed.<table>; enricher reads it' },
-  events: { name: 'EVENTS', subjects: ['events.>'], doc: 'enriched Arrow IPC batches per table: events.<table>; detector and silver sink read it' },
+  events: { name: 'EVENTS', subjects: ['events.>'], doc: 'enriched Arrow IPC batches per table and partition: events.<table>.<partition>; detector and silver sink read it' },
   alerts: { name: 'ALERTS', subjects: ['alerts.>'], doc: 'alert records: alerts.<rule>; notifiers and gold sink read it' },
   quarantine: { name: 'QUARANTINE', subjects: ['quarantine.>'], doc: 'records that failed parsing or an expectation: quarantine.<stage>.<table>' },
   dlq: { name: 'DLQ', subjects: ['dlq.>'], doc: 'messages a stage could not process after retries: dlq.<stage>' },
@@ -23,11 +23,28 @@ export const subjects = {
   raw: (source: string) => `raw.${token(source)}`,
   categorized: (source: string, category: string) => `cat.${token(source)}.${token(category)}`,
   parsed: (table: string) => `parsed.${token(table)}`,
-  events: (table: string) => `events.${token(table)}`,
+  /** One partition of a table's enriched events (see eventPartitionOf); `events.<table>.>` is all of them. */
+  events: (table: string, partition: number) => `events.${token(table)}.${partition}`,
+  eventsAllPartitions: (table: string) => `events.${token(table)}.>`,
   alerts: (rule: string) => `alerts.${token(rule)}`,
   quarantine: (stage: string, table: string) => `quarantine.${token(stage)}.${token(table)}`,
   dlq: (stage: string) => `dlq.${token(stage)}`,
 };
+
+/**
+ * The event partition of an enricher input with stream sequence `seq`: deterministic, so a redelivered input is
+ * republished to the same subject with the same message id (and deduplicated).
+ */
+export function eventPartitionOf(seq: number, partitions: number): number {
+  return seq % Math.max(1, partitions);
+}
+
+/** Event partitions (0…partitions-1) a sink replica owns: p % replicas == replica. */
+export function ownedEventPartitions(partitions: number, replica: number, replicas: number): number[] {
+  const owned: number[] = [];
+  for (let p = 0; p < partitions; p++) if (p % replicas === replica) owned.push(p);
+  return owned;
+}
 
 /** Subject tokens may not contain '.', '*', '>' or whitespace; anything else is replaced by '_'. */
 export function token(s: string): string {

@@ -1,4 +1,4 @@
-// detector: events.<table> → alerts.<rule>. For now one rule: vulnerable services listening (Defender network events).
+// detector: events.<table>.> (every partition) → alerts.<rule>. For now one rule: vulnerable services listening (Defender network events).
 import { decodeIpc } from '@sluice/columnar';
 import { H, NonRetryableError, isMain, runService, STREAMS, subjects, type OutputMessage, type ServiceDefinition } from '@sluice/runtime';
 import { detectListening, LISTENING_RULE, type ListeningRuleConfig } from './listeningRule.ts';
@@ -34,7 +34,7 @@ export const detector: ServiceDefinition<DetectorConfig> = {
       inputs: rule.tables.map((table) => ({
         stream: STREAMS.events.name,
         durable: `detector-${LISTENING_RULE}-${table}`,
-        filterSubject: subjects.events(table),
+        filterSubject: subjects.eventsAllPartitions(table),
         handler: async (msg): Promise<OutputMessage[]> => {
           if (msg.headers[H.encoding] !== 'arrow-ipc') throw new NonRetryableError('detector expects arrow-ipc envelopes');
           const alerts = detectListening(decodeIpc(msg.data), table, rule);

@@ -1,5 +1,5 @@
 // enrichTable/enrichBatch with real GeoIP databases (embedded GeoLite2, MaxMind's test DB when present): geo values
-// for public IPs, nulls otherwise, other columns untouched and in order, events.<table> subject and headers.
+// for public IPs, nulls otherwise, other columns untouched and in order, events.<table>.<partition> subject and headers.
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ColumnBuilder, decodeIpc, encodeIpc, tableToRows } from '@sluice/columnar';
@@ -67,11 +67,11 @@ describe('enricher with the embedded GeoLite2 database', () => {
     expect(tableToRows(enrichTable(t, ['RemoteIP'], null))).toEqual([{ RemoteIP: '8.8.8.8', n: 1, RemoteIP_geo_country: null, RemoteIP_geo_city: null }]);
   });
 
-  it('publishes to events.<table> as Arrow IPC with the input headers and Sluice-Count', () => {
+  it('publishes to events.<table>.<partition> as Arrow IPC with the input headers and Sluice-Count', () => {
     const ips = ['8.8.8.8', '10.0.0.1', null];
     const [out, ...more] = enrichBatch(input(ips, { [H.count]: '999' }), { geo, geoFields: new Map([[TABLE, ['RemoteIP']]]) });
     expect(more).toEqual([]);
-    expect(out!.subject).toBe(`events.${TABLE}`);
+    expect(out!.subject).toBe(`events.${TABLE}.0`);
     expect(out!.records).toBe(3);
     expect(out!.headers).toEqual({ [H.encoding]: 'arrow-ipc', [H.table]: TABLE, [H.count]: '3', [H.source]: 'defender', [H.object]: 'f.json', [H.rawSeq]: '5' });
     expect(geoOf(tableToRows(decodeIpc(out!.data)))).toEqual([['US', null], [null, null], [null, null]]);
@@ -81,8 +81,17 @@ describe('enricher with the embedded GeoLite2 database', () => {
     const msg = input(['8.8.8.8']);
     delete msg.headers[H.table];
     const [out] = enrichBatch(msg, { geo, geoFields: new Map() });
-    expect(out!.subject).toBe(`events.${TABLE}`);
+    expect(out!.subject).toBe(`events.${TABLE}.0`);
     expect(tableToRows(decodeIpc(out!.data))).toEqual(tableToRows(parsedTable(['8.8.8.8'])));
+  });
+
+  it('picks the partition from the input sequence, so a redelivery goes to the same subject', () => {
+    const msg = input(['8.8.8.8']); // seq 12
+    const opts = { geo, geoFields: new Map(), partitions: 5 };
+    expect(enrichBatch(msg, opts)[0]!.subject).toBe(`events.${TABLE}.2`);
+    expect(enrichBatch(msg, opts)[0]!.subject).toBe(`events.${TABLE}.2`);
+    expect(enrichBatch({ ...msg, seq: 13 }, opts)[0]!.subject).toBe(`events.${TABLE}.3`);
+    expect(enrichBatch(msg, { ...opts, partitions: 4 })[0]!.subject).toBe(`events.${TABLE}.0`);
   });
 
   it('dead-letters envelopes that are not Arrow IPC', () => {

@@ -3,13 +3,15 @@
 import type { Table } from 'apache-arrow';
 import { ColumnBuilder, decodeIpc, encodeIpc, readStrings } from '@sluice/columnar';
 import type { GeoLookup, GeoResult } from '@sluice/geoip';
-import { H, NonRetryableError, subjects, type InputMessage, type OutputMessage } from '@sluice/runtime';
+import { eventPartitionOf, H, NonRetryableError, subjects, type InputMessage, type OutputMessage } from '@sluice/runtime';
 import { geoColumnNames } from '@sluice/tables';
 
 export interface EnrichOptions {
   geo: GeoLookup | null;
   /** table name → IP columns to enrich (from the table definitions). */
   geoFields: ReadonlyMap<string, readonly string[]>;
+  /** streams.eventPartitions: output goes to events.<table>.<input seq % partitions> (default 1). */
+  partitions?: number;
 }
 
 export function enrichTable(table: Table, fields: readonly string[], geo: GeoLookup | null): Table {
@@ -54,5 +56,5 @@ export function enrichBatch(msg: InputMessage, opts: EnrichOptions): OutputMessa
     throw new NonRetryableError(`not a valid Arrow IPC stream: ${(e as Error).message}`);
   }
   const out = enrichTable(table, opts.geoFields.get(tableName) ?? [], opts.geo);
-  return [{ subject: subjects.events(tableName), data: encodeIpc(out), records: out.numRows, headers: { ...msg.headers, [H.count]: String(out.numRows) } }];
+  return [{ subject: subjects.events(tableName, eventPartitionOf(msg.seq, opts.partitions ?? 1)), data: encodeIpc(out), records: out.numRows, headers: { ...msg.headers, [H.count]: String(out.numRows) } }];
 }

@@ -1,4 +1,4 @@
-// enricher: parsed.<table> → events.<table>, adding GeoIP columns declared by each table definition.
+// enricher: parsed.<table> → events.<table>.<partition> (input seq % streams.eventPartitions), adding GeoIP columns declared by each table definition.
 import { GeoLookup } from '@sluice/geoip';
 import { isMain, runService, STREAMS, type ServiceDefinition } from '@sluice/runtime';
 import { allTables } from '@sluice/tables';
@@ -29,7 +29,7 @@ export const enricher: ServiceDefinition<EnricherConfig> = {
     if (geo) log.info({ database: geo.path }, 'GeoIP database loaded');
     const geoFields = new Map(allTables().map((t) => [t.name, t.enrich?.geoip ?? []] as const));
     return {
-      inputs: [{ stream: STREAMS.parsed.name, durable: 'enricher', filterSubject: 'parsed.>', handler: async (msg) => enrichBatch(msg, { geo, geoFields }) }],
+      inputs: [{ stream: STREAMS.parsed.name, durable: 'enricher', filterSubject: 'parsed.>', handler: async (msg) => enrichBatch(msg, { geo, geoFields, partitions: config.streams.eventPartitions }) }],
     };
   },
 };

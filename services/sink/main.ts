@@ -1,5 +1,7 @@
 // sink: writes Delta tables at every layer — bronze (RAW), silver (EVENTS), gold alerts (ALERTS), quarantine,
 // unrouted (catch-all categories). Exactly-once via txn(appId, stream sequence) in each commit; ack after commit.
+// Several replicas may run: each writes the silver event partitions it owns (p % sink.replicas == sink.replica);
+// replica 0 alone writes the other layers.
 import { join } from 'node:path';
 import { Counter, Histogram } from 'prom-client';
 import type { Table } from 'apache-arrow';
@@ -8,6 +10,7 @@ import { FatalStageError, isMain, NonRetryableError, runService, STREAMS, subjec
 import type { OpenStoreOptions } from '@sluice/storage';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
+import { silverPartitionIds, sinkPlacement } from './replicas.ts';
 import { TableWriter, type FlushPolicy } from './tableWriter.ts';
 
 export interface SinkConfig {
@@ -15,6 +18,9 @@ export interface SinkConfig {
     lakePath: string;
     flush: FlushPolicy;
     layers: { bronze: boolean; silver: boolean; gold: boolean; quarantine: boolean; unrouted: boolean };
+    /** This replica (0-based) of `replicas`; it writes silver partitions p with p % replicas == replica. */
+    replica: number;
+    replicas: number;
     /** How to reach an object-store lakePath. Secrets never come from here: the SDKs' env chains supply them. */
     storage?: SinkStorageConfig;
   };
@@ -53,6 +59,8 @@ export const sink: ServiceDefinition<SinkConfig> = {
     type: 'object',
     additionalProperties: false,
     properties: {
+      replica: { type: 'integer', minimum: 0, default: 0, description: 'this replica (0-based); writes the silver event partitions p with p % replicas == replica; replica 0 also writes bronze, gold, quarantine, unrouted' },
+      replicas: { type: 'integer', minimum: 1, default: 1, description: 'sink replicas sharing the silver event partitions (streams.eventPartitions)' },
       lakePath: { type: 'string', default: './lake', description: 'local folder or object-store URL: s3://bucket/prefix, az://container/prefix' },
       flush: {
         type: 'object',
@@ -89,7 +97,13 @@ export const sink: ServiceDefinition<SinkConfig> = {
     },
   },
   async setup({ config, log, metrics }) {
-    const { lakePath, flush, layers } = config.sink;
+    const { lakePath, flush } = config.sink;
+    const placement = sinkPlacement(config.streams.eventPartitions, config.sink.replica, config.sink.replicas);
+    // The unpartitioned inputs (RAW, ALERTS, QUARANTINE, CATEGORIZED) have one writer: replica 0.
+    const only0 = placement.writesUnpartitionedLayers;
+    const layers = { ...config.sink.layers, bronze: config.sink.layers.bronze && only0, gold: config.sink.layers.gold && only0, quarantine: config.sink.layers.quarantine && only0, unrouted: config.sink.layers.unrouted && only0 };
+    log.info({ replica: placement.replica, replicas: placement.replicas, eventPartitions: config.streams.eventPartitions, silverPartitions: placement.partitions }, 'sink placement');
+    if (config.sink.layers.silver && placement.partitions.length === 0) log.warn({ replica: placement.replica }, 'this replica owns no event partition (sink.replicas > streams.eventPartitions): no silver writes');
     const storeOptions = storeOptionsOf(config.sink.storage);
     const commits = new Counter({ name: 'sluice_delta_commits_total', help: 'Delta commits by table', labelNames: ['table'], registers: [metrics.registry] });
     const rows = new Counter({ name: 'sluice_delta_rows_total', help: 'Rows committed by table', labelNames: ['table'], registers: [metrics.registry] });
@@ -143,9 +157,14 @@ export const sink: ServiceDefinition<SinkConfig> = {
       inputs.push({ stream: STREAMS.raw.name, durable: 'sink-bronze', filterSubject: 'raw.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
     }
     if (layers.silver) {
+      // One consumer and one TableWriter (own txn appId, so own position) per owned partition of each table:
+      // their appends to the same Delta table commute (optimistic concurrency; appends never conflict).
       for (const def of allTables().filter((t) => t.layer === 'silver')) {
-        const w = await open(def, `sluice-sink-silver-${def.name}`);
-        inputs.push({ stream: STREAMS.events.name, durable: `sink-silver-${def.name}`, filterSubject: subjects.events(def.name), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable) });
+        for (const p of placement.partitions) {
+          const ids = silverPartitionIds(def.name, p);
+          const w = await open(def, ids.appId);
+          inputs.push({ stream: STREAMS.events.name, durable: ids.durable, filterSubject: subjects.events(def.name, p), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable) });
+        }
       }
     }
     if (layers.gold) {

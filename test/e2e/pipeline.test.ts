@@ -7,7 +7,7 @@ import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H, KV_BUCKETS } from '@sluice/runtime';
-import { vacuum } from '@sluice/delta';
+import { DeltaTable, vacuum } from '@sluice/delta';
 import { defenderTables } from '@sluice/tables';
 import { findTables } from '../../cli/lakeTables.ts';
 import { waitReady } from '../../cli/pipeline.ts';
@@ -180,6 +180,33 @@ describe('pipeline end to end', () => {
       await assertLake(h, gen, plan.bronzeRows);
     });
   }
+
+  it('keeps exact counts with two sink replicas on four event partitions when one is SIGKILLed and restarted', async () => {
+    h = await startHarness({ sinkReplicas: 2, eventPartitions: 4 });
+    expect([...h.pipeline.services.keys()].filter((n) => n.startsWith('sink'))).toEqual(['sink-0', 'sink-1']);
+    const gen = generate(29, 400);
+    const feeding = feed(h.pipeline, gen.records);
+    await new Promise((r) => setTimeout(r, 1500));
+    await h.pipeline.kill('sink-1', 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    await h.pipeline.restart('sink-1');
+    const plan = await feeding;
+    await waitPipelineIdle(h.nats.url);
+    await assertLake(h, gen, plan.bronzeRows);
+    // Both replicas committed to the silver tables, each under its own partitions' txn app ids
+    // (replica 0 owns p0 and p2, replica 1 owns p1 and p3).
+    const partitions = new Set<string>();
+    for (const category of DEFENDER_CATEGORIES) {
+      const name = defenderTables[category]!.name;
+      const snap = await (await DeltaTable.open(join(h.pipeline.lakePath, 'silver', name))).snapshot();
+      for (const id of snap.txns.keys()) {
+        expect(id).toMatch(new RegExp(`^sluice-sink-silver-${name}-p[0-3]$`));
+        partitions.add(id.slice(id.lastIndexOf('-p') + 2));
+      }
+    }
+    expect(['0', '2'].some((p) => partitions.has(p)), 'replica 0 wrote silver').toBe(true);
+    expect(['1', '3'].some((p) => partitions.has(p)), 'replica 1 wrote silver').toBe(true);
+  });
 
   it('keeps exact counts when the collector is SIGKILLed while ingesting a directory', async () => {
     h = await startHarness();

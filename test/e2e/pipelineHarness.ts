@@ -22,7 +22,7 @@ export interface Harness {
   close(): Promise<Map<string, number | null>>;
 }
 
-export async function startHarness(opts: { serviceEnv?: Record<string, Record<string, string>> } = {}): Promise<Harness> {
+export async function startHarness(opts: { serviceEnv?: Record<string, Record<string, string>>; sinkReplicas?: number; eventPartitions?: number } = {}): Promise<Harness> {
   const workDir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
   const nats = await startNatsServer();
   const receiver = await startWebhookReceiver({ port: 0 });
@@ -34,6 +34,8 @@ export async function startHarness(opts: { serviceEnv?: Record<string, Record<st
     onLog: (s, l) => logs.push(`${s} ${l}`),
     overrides: { sink: { flush: { maxLatencySeconds: 1, maxRows: 5000 } } },
     serviceEnv: opts.serviceEnv,
+    sinkReplicas: opts.sinkReplicas,
+    eventPartitions: opts.eventPartitions,
   });
   await waitReady(pipeline, 90_000);
   return {
