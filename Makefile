@@ -56,7 +56,7 @@ test-nats-current: deps
 # Object stores against real servers: MinIO (built with go install, minutes the first time) and Azurite (npm).
 test-object-stores: deps
 	scripts/install-s3-server.sh
-	SLUICE_REQUIRE_OBJECT_STORES=1 npx vitest run libs/storage libs/delta/objectStores.test.ts test/integration/deltaConcurrency.test.ts test/integration/sinkObjectStore.test.ts
+	SLUICE_REQUIRE_OBJECT_STORES=1 SLUICE_DELTA_CONCURRENCY_SECONDS=60 npx vitest run libs/storage libs/delta/objectStores.test.ts test/integration/deltaConcurrency.test.ts test/integration/sinkObjectStore.test.ts
 
 # Spark + delta-spark (the reference Delta engine) reads our tables; we append to tables Spark and delta-rs created.
 # Needs Java 17; the io.delta jars come from Maven Central through Ivy at Spark's first start (cached in ~/.ivy2).
