@@ -36,7 +36,6 @@ test-integration: deps
 test-interop: deps
 	python3 -m pip install -q deltalake duckdb pyarrow
 	SLUICE_REQUIRE_INTEROP=1 npx vitest run libs/delta/interop.test.ts
-	SLUICE_DELTA_CONCURRENCY_SECONDS=60 npx vitest run test/integration/deltaConcurrency.test.ts
 
 bench: deps
 	npx tsx test/bench/main.ts
