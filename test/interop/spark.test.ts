@@ -14,7 +14,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ColumnBuilder, type CellValue } from '@sluice/columnar';
-import { DeltaTable, DeltaTxnConflictError, readTable, type DeltaColumn, type DeltaType } from '@sluice/delta';
+import { DeltaTable, DeltaTxnConflictError, optimize, readTable, vacuum, type DeltaColumn, type DeltaType, type OptimizeResult } from '@sluice/delta';
 import { compileValidator, defenderTables, eventDateOf, fullColumnsOf, type Row } from '@sluice/tables';
 import type { Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -265,18 +265,45 @@ function silverRows(): Row[] {
   return rows;
 }
 
+// OPTIMIZE + VACUUM: 12 small appends to a partitioned table (the escaped partition values), then compacted.
+const OPT_COMMITS = 12;
+const OPT_ROWS: Rec[] = Array.from({ length: OPT_COMMITS }, (_, k) => ourRows(k)).flat();
+const MiB = 1024 * 1024;
+
+// Schema evolution ('addNewColumns'): created with [a, b], then c (nullable timestamp) added by a later append.
+const EVO_AB: DeltaColumn[] = [
+  { name: 'a', type: 'long', nullable: false },
+  { name: 'b', type: 'string', nullable: true },
+];
+const EVO_ABC: DeltaColumn[] = [...EVO_AB, { name: 'c', type: 'timestamp', nullable: true }];
+const EVO_OLD: Rec[] = [1, 2, 3].map((a) => ({ a, b: `old ${a}` }));
+const EVO_NEW: Rec[] = [4, 5, 6].map((a, j) => ({ a, b: j === 1 ? null : `new ${a}`, c: j === 2 ? null : TS + a }));
+
 // ---------------------------------------------------------------- the suite
 
 describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
   let dir: string;
-  const t = {} as Record<'ours' | 'oursCkptOnly' | 'oursSparkAppend' | 'spark' | 'rs' | 'silver' | 'ancient' | 'ancientRs', string>;
+  const t = {} as Record<'ours' | 'oursCkptOnly' | 'oursSparkAppend' | 'spark' | 'rs' | 'silver' | 'ancient' | 'ancientRs' | 'optimized' | 'evolved', string>;
   let silver: Row[] = [];
   const ourSparkAppend: Rec[] = [300, 301, 302].map((id, j) => ({ ...OURS[j + 1]!, id, p: j === 0 ? 'spark/appended %' : OURS[j + 1]!.p! }));
   const onSpark: Rec[] = [1001, 1002, 1003].map((id, j) => ({ ...OURS[j * 5]!, id }));
   const onRs: Rec[] = [2001, 2002].map((id, j) => ({ ...OURS[j * 7 + 2]!, id }));
   const RS_ROWS: Rec[] = OURS.slice(0, 12).map((r) => ({ ...r, id: (r.id as number) + 500 }));
   let phase1: Record<
-    'readOurs' | 'readCkptOnly' | 'readSilver' | 'silverSql' | 'writeSpark' | 'appendOurs0' | 'appendOurs1' | 'appendOurs2' | 'readRs' | 'ancientDefault' | 'ancientCorrected' | 'ancientRsDefault',
+    | 'readOurs'
+    | 'readCkptOnly'
+    | 'readSilver'
+    | 'silverSql'
+    | 'writeSpark'
+    | 'appendOurs0'
+    | 'appendOurs1'
+    | 'appendOurs2'
+    | 'readRs'
+    | 'ancientDefault'
+    | 'ancientCorrected'
+    | 'ancientRsDefault'
+    | 'readOptimized'
+    | 'readEvolved',
     SparkResult
   >;
   let phase2: Record<'readSpark' | 'readRs' | 'readMixed', SparkResult>;
@@ -287,11 +314,18 @@ describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
   const ourAfterSpark: Rec[] = [{ ...OURS[3]!, id: 400 }];
   let sparkCreated: Awaited<ReturnType<typeof readTable>>;
   let started = 0;
+  // The optimized table: our rows before OPTIMIZE, its result, VACUUM's deletions, and our active files after.
+  let optBefore: Record<string, unknown>[] = [];
+  let optFilesBefore = 0;
+  let optResult: OptimizeResult;
+  let optVacuumed: string[] = [];
+  let optAfter: { version: number; files: string[] };
+  let evoVersion = -1;
 
   beforeAll(async () => {
     started = Date.now();
     dir = await mkdtemp(join(tmpdir(), 'delta-spark-'));
-    for (const k of Object.keys({ ours: 1, oursCkptOnly: 1, oursSparkAppend: 1, spark: 1, rs: 1, silver: 1, ancient: 1, ancientRs: 1 }) as (keyof typeof t)[]) t[k] = join(dir, k);
+    for (const k of Object.keys({ ours: 1, oursCkptOnly: 1, oursSparkAppend: 1, spark: 1, rs: 1, silver: 1, ancient: 1, ancientRs: 1, optimized: 1, evolved: 1 }) as (keyof typeof t)[]) t[k] = join(dir, k);
 
     // Our partitioned table: 27 appends with txns, checkpoints at versions 10 and 20.
     const ours = await DeltaTable.openOrCreate(t.ours, { columns: TYPES, partitionBy: ['p', 'day'], checkpointInterval: 10 });
@@ -317,6 +351,22 @@ describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
     await (await DeltaTable.openOrCreate(t.ancient, { columns: TYPES, partitionBy: ['p'] })).append(arrowOf(TYPES, ANCIENT));
     await deltaRsWrite(dir, t.ancientRs, { columns: TYPES, partitionBy: ['p'], rows: ANCIENT });
 
+    // 12 small appends to a partitioned table, OPTIMIZE (everything fits one 64 MiB bin per partition), VACUUM at 0 h.
+    const opt = await DeltaTable.openOrCreate(t.optimized, { columns: TYPES, partitionBy: ['p'] });
+    for (let k = 0; k < OPT_COMMITS; k++) await opt.append(arrowOf(TYPES, ourRows(k)));
+    optFilesBefore = (await opt.snapshot()).files.length;
+    optBefore = (await readTable(t.optimized)).rows;
+    optResult = await optimize(opt, { targetFileBytes: 64 * MiB });
+    await new Promise((r) => setTimeout(r, 20)); // the removes' deletionTimestamp must be strictly older than vacuum's clock
+    optVacuumed = await vacuum(t.optimized, { retentionHours: 0, force: true });
+    const optSnap = await (await DeltaTable.open(t.optimized)).snapshot();
+    optAfter = { version: optSnap.version, files: optSnap.files.map((f) => f.path) };
+
+    // Schema evolution: created with [a, b] and appended; reopened with [a, b, c nullable] and appended with c set.
+    await (await DeltaTable.openOrCreate(t.evolved, { columns: EVO_AB, partitionBy: [] })).append(arrowOf(EVO_AB, EVO_OLD));
+    const evo = await DeltaTable.openOrCreate(t.evolved, { columns: EVO_ABC, partitionBy: [], schemaEvolution: 'addNewColumns' });
+    evoVersion = (await evo.append(arrowOf(EVO_ABC, EVO_NEW))).version;
+
     // Spark session 1: create Spark's table, read ours, append to (a copy of) ours.
     phase1 = await sparkCheck(dir, {
       readOurs: { op: 'read', table: t.ours, where: PREDICATES.map(([p]) => p) },
@@ -338,6 +388,8 @@ describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
       ancientDefault: { op: 'read', table: t.ancient },
       ancientCorrected: { op: 'read', table: t.ancient, conf: { [REBASE]: 'CORRECTED' } },
       ancientRsDefault: { op: 'read', table: t.ancientRs },
+      readOptimized: { op: 'read', table: t.optimized, where: PREDICATES.map(([p]) => p) },
+      readEvolved: { op: 'read', table: t.evolved, where: ['c IS NULL', 'c IS NOT NULL', `c > TIMESTAMP'${isoMicros(TS).replace('T', ' ').replace('Z', '')}'`] },
     });
 
     // We read Spark's table and append to it.
@@ -472,5 +524,40 @@ describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
     console.info(`[spark] ancient values, default Spark config: ours ${dflt.ok ? 'read' : 'refused'}, delta-rs's ${rs.ok ? 'read' : 'refused'}`);
     if (dflt.ok) expect(dflt.rows).toEqual(toSpark(TYPES, ANCIENT));
     else expect(dflt.error).toContain('READ_ANCIENT_DATETIME');
+  });
+
+  it('OPTIMIZE + VACUUM (retention 0) on our partitioned table: Spark reads the same rows, and DESCRIBE DETAIL numFiles is our active file count', () => {
+    // What we compacted: 12 appends of 4 rows over the escaped partition values, one bin per partition.
+    expect(optBefore.length).toBe(OPT_ROWS.length);
+    expect(byKey(optBefore as Rec[])).toEqual(byKey(OPT_ROWS));
+    expect(optResult.filesRemoved).toBeGreaterThan(optResult.filesAdded);
+    expect(optResult.version).toBe(OPT_COMMITS + 1);
+    expect(optAfter.version).toBe(optResult.version);
+    expect(optAfter.files.length).toBe(optFilesBefore - optResult.filesRemoved + optResult.filesAdded);
+    expect(optVacuumed.length).toBe(optResult.filesRemoved); // every compacted-away file is gone from storage
+    for (const f of optAfter.files) expect(optVacuumed).not.toContain(f);
+
+    const r = ok(phase1.readOptimized, 'reading our optimized + vacuumed table');
+    expect(r.version).toBe(optResult.version);
+    expect(r.count).toBe(optBefore.length);
+    expect(r.detail).toMatchObject({ partitionColumns: ['p'], numFiles: optAfter.files.length });
+    expect(r.rows).toEqual(toSpark(TYPES, byKey(optBefore as Rec[])));
+    expect(fromSpark(TYPES, r.rows)).toEqual(byKey(optBefore as Rec[]));
+    // Data skipping on the compacted files' stats still finds every row.
+    expect(r.where).toEqual(Object.fromEntries(PREDICATES.map(([p, f]) => [p, OPT_ROWS.filter(f).length])));
+  });
+
+  it("schema evolution ('addNewColumns'): Spark reads old rows with c null, new rows with c set, and reports c as a timestamp", () => {
+    const r = ok(phase1.readEvolved, 'reading our schema-evolved table');
+    expect(r.version).toBe(evoVersion);
+    expect(r.columns).toEqual([['a', 'bigint'], ['b', 'string'], ['c', 'timestamp']]);
+    const expected = toSpark(EVO_ABC, [...EVO_OLD, ...EVO_NEW]);
+    expect(expected.slice(0, EVO_OLD.length).every((x) => x.c === null)).toBe(true);
+    expect(byKey(r.rows, 'a')).toEqual(byKey(expected, 'a'));
+    expect(r.where).toEqual({
+      'c IS NULL': EVO_OLD.length + 1,
+      'c IS NOT NULL': EVO_NEW.length - 1,
+      [`c > TIMESTAMP'${isoMicros(TS).replace('T', ' ').replace('Z', '')}'`]: EVO_NEW.length - 1,
+    });
   });
 });
