@@ -58,7 +58,7 @@ function isValidAt(d: Data, i: number): boolean {
 }
 
 /** Input Arrow types accepted for each Delta type (widening only, never lossy). */
-function accepts(t: DeltaType, a: DataType): boolean {
+export function accepts(t: DeltaType, a: DataType): boolean {
   switch (t) {
     case 'long':
       return DataType.isInt(a) && a.isSigned;

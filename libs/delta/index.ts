@@ -10,3 +10,6 @@ export { DeltaConflictError, DeltaError, DeltaLogError, DeltaProtocolError, Delt
 export { optimize, type OptimizeOptions, type OptimizeResult, type PartitionValues } from './optimize.ts';
 export { vacuum, MIN_SAFE_RETENTION_HOURS, type VacuumOptions } from './vacuum.ts';
 export type { SchemaEvolution } from './schemaEvolution.ts';
+export { accepts as acceptsArrowType } from './arrowColumns.ts';
+export { deltaTypeOf } from './schema.ts';
+export { inferDeltaType } from './schemaEvolution.ts';

@@ -1,15 +1,16 @@
 // sink: writes Delta tables at every layer — bronze (RAW), silver (EVENTS), gold alerts (ALERTS), quarantine,
 // unrouted (catch-all categories). Exactly-once via txn(appId, stream sequence) in each commit; ack after commit.
 // Several replicas may run: each writes the silver event partitions it owns (p % sink.replicas == sink.replica);
-// replica 0 alone writes the other layers.
+// replica 0 alone writes the other layers. A silver envelope whose schema the table cannot take is quarantined.
 import { join } from 'node:path';
 import { Counter, Histogram } from 'prom-client';
 import type { Table } from 'apache-arrow';
 import type { DeltaColumn } from '@sluice/delta';
-import { FatalStageError, isMain, NonRetryableError, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
+import { isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
+import { tableHandler, type HandlerState } from './handler.ts';
 import { silverPartitionIds, sinkPlacement } from './replicas.ts';
 import { TableWriter, type FlushPolicy } from './tableWriter.ts';
 
@@ -109,7 +110,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const rows = new Counter({ name: 'sluice_delta_rows_total', help: 'Rows committed by table', labelNames: ['table'], registers: [metrics.registry] });
     const files = new Counter({ name: 'sluice_delta_files_total', help: 'Data files added by table', labelNames: ['table'], registers: [metrics.registry] });
     const commitSeconds = new Histogram({ name: 'sluice_delta_commit_seconds', help: 'Time to write and commit a flush', labelNames: ['table'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [metrics.registry] });
-    let fatal: Error | undefined;
+    const state: HandlerState = { fatal: undefined };
     const writers: TableWriter[] = [];
     const open = async (def: TableDefinition, appId: string) => {
       const w = await TableWriter.open({
@@ -129,26 +130,13 @@ export const sink: ServiceDefinition<SinkConfig> = {
             commitSeconds.observe({ table: t }, s);
           },
         },
-        onFatal: (e) => (fatal = e),
+        onFatal: (e) => (state.fatal = e),
         storeOptions,
       });
       writers.push(w);
       return w;
     };
-    const guarded = (w: TableWriter, toTable: (m: InputMessage) => Table) => async (msg: InputMessage) => {
-      if (fatal) throw new FatalStageError(`delta writes failing: ${fatal.message}`);
-      let t: Table;
-      try {
-        t = toTable(msg);
-      } catch (e) {
-        // Conversion is deterministic: a failure is bad data. It must not be nak'ed, because a later redelivery
-        // would arrive behind newer commits and be skipped as already committed.
-        throw e instanceof NonRetryableError ? e : new NonRetryableError(`cannot convert envelope for ${w.name}: ${(e as Error).message}`);
-      }
-      await w.write(msg.seq, t, msg.data.length);
-      if (fatal) throw new FatalStageError(`delta writes failing: ${(fatal as Error).message}`);
-      return [];
-    };
+    const guarded = (w: TableWriter, toTable: (m: InputMessage) => Table, opts: { checkSchema?: boolean } = {}) => tableHandler(w, toTable, state, opts);
     // A buffering stage must hold a whole flush worth of messages in flight.
     const maxInFlight = 4096;
     const inputs: InputSpec[] = [];
@@ -163,7 +151,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
         for (const p of placement.partitions) {
           const ids = silverPartitionIds(def.name, p);
           const w = await open(def, ids.appId);
-          inputs.push({ stream: STREAMS.events.name, durable: ids.durable, filterSubject: subjects.events(def.name, p), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable) });
+          inputs.push({ stream: STREAMS.events.name, durable: ids.durable, filterSubject: subjects.events(def.name, p), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable, { checkSchema: true }) });
         }
       }
     }

@@ -1,7 +1,7 @@
 // Buffers one Delta table's incoming batches and commits them together with a txn (appId, last stream sequence),
 // so a replay after a crash writes nothing twice. Each input message's promise resolves only after its commit.
 import { Table } from 'apache-arrow';
-import { DeltaTable, DeltaTxnConflictError, type DeltaColumn } from '@sluice/delta';
+import { DeltaTable, DeltaTxnConflictError, deltaTypeOf, type DeltaColumn } from '@sluice/delta';
 import { faultPoint, type Logger } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 
@@ -32,6 +32,8 @@ export class TableWriter {
   /** Highest input sequence committed to this table (from the table's own txn on start). */
   private committed = -1;
   private readonly inBuffer = new Map<number, Promise<void>>();
+  /** The table's columns as the next append will see them: its schema, pending definition columns, accepted new ones. */
+  private known: DeltaColumn[] = [];
 
   private constructor(
     readonly name: string,
@@ -63,6 +65,12 @@ export class TableWriter {
     const w = new TableWriter(opts.name, table, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal);
     const snap = await table.snapshot();
     w.committed = snap.txns.get(opts.appId) ?? -1;
+    // Columns of a type this library cannot write are left out: the append refuses such tables anyway.
+    w.known = snap.metadata.schema.flatMap((f) => {
+      const type = deltaTypeOf(f.type);
+      return type ? [{ name: f.name, type, nullable: f.nullable }] : [];
+    });
+    w.addColumns(opts.columns);
     opts.log.info({ table: opts.name, version: snap.version, appId: opts.appId, committedSeq: w.committed }, 'delta table open');
     return w;
   }
@@ -70,6 +78,17 @@ export class TableWriter {
   /** Highest input sequence already in the table: the consumer resumes after it. */
   get committedSeq(): number {
     return this.committed;
+  }
+
+  /** Current column list (Delta schema of the snapshot, plus definition and envelope columns the next append adds). */
+  get columns(): readonly DeltaColumn[] {
+    return this.known;
+  }
+
+  /** Records columns that a buffered envelope (or the definition) brings and the next append adds to the schema. */
+  addColumns(columns: readonly DeltaColumn[]): void {
+    const have = new Set(this.known.map((c) => c.name.toLowerCase()));
+    for (const c of columns) if (!have.has(c.name.toLowerCase())) this.known.push({ ...c });
   }
 
   /** Resolves once `data` (from input sequence `seq`) is committed, or at once if an earlier run committed it. */
