@@ -39,7 +39,7 @@ if (skipReason) console.warn(`[spark] skipping Spark/delta-spark interop tests: 
 
 // ---------------------------------------------------------------- row representations
 
-type Cell = string | number | boolean | null;
+type Cell = string | number | boolean | null | Record<string, string | null>;
 type Rec = Record<string, Cell>;
 
 /** Epoch µs → "2024-01-02T03:04:05.678901Z" (what spark_delta.py prints for timestamps). */
@@ -270,14 +270,16 @@ const OPT_COMMITS = 12;
 const OPT_ROWS: Rec[] = Array.from({ length: OPT_COMMITS }, (_, k) => ourRows(k)).flat();
 const MiB = 1024 * 1024;
 
-// Schema evolution ('addNewColumns'): created with [a, b], then c (nullable timestamp) added by a later append.
+// Schema evolution ('addNewColumns'): created with [a, b], then c (nullable timestamp) and d (map<string,string>,
+// the type CloudTrail's requestParameters use) added by a later append.
 const EVO_AB: DeltaColumn[] = [
   { name: 'a', type: 'long', nullable: false },
   { name: 'b', type: 'string', nullable: true },
 ];
-const EVO_ABC: DeltaColumn[] = [...EVO_AB, { name: 'c', type: 'timestamp', nullable: true }];
+const EVO_ABC: DeltaColumn[] = [...EVO_AB, { name: 'c', type: 'timestamp', nullable: true }, { name: 'd', type: 'map', nullable: true }];
 const EVO_OLD: Rec[] = [1, 2, 3].map((a) => ({ a, b: `old ${a}` }));
-const EVO_NEW: Rec[] = [4, 5, 6].map((a, j) => ({ a, b: j === 1 ? null : `new ${a}`, c: j === 2 ? null : TS + a }));
+const EVO_MAPS: (Record<string, string | null> | null)[] = [{ bucketName: 'logs', 'ключ ✓': 'värde', empty: '', none: null }, {}, null];
+const EVO_NEW: Rec[] = [4, 5, 6].map((a, j) => ({ a, b: j === 1 ? null : `new ${a}`, c: j === 2 ? null : TS + a, d: EVO_MAPS[j]! }));
 
 // ---------------------------------------------------------------- the suite
 
@@ -550,9 +552,9 @@ describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
   it("schema evolution ('addNewColumns'): Spark reads old rows with c null, new rows with c set, and reports c as a timestamp", () => {
     const r = ok(phase1.readEvolved, 'reading our schema-evolved table');
     expect(r.version).toBe(evoVersion);
-    expect(r.columns).toEqual([['a', 'bigint'], ['b', 'string'], ['c', 'timestamp']]);
+    expect(r.columns).toEqual([['a', 'bigint'], ['b', 'string'], ['c', 'timestamp'], ['d', 'map<string,string>']]);
     const expected = toSpark(EVO_ABC, [...EVO_OLD, ...EVO_NEW]);
-    expect(expected.slice(0, EVO_OLD.length).every((x) => x.c === null)).toBe(true);
+    expect(expected.slice(0, EVO_OLD.length).every((x) => x.c === null && x.d === null)).toBe(true);
     expect(byKey(r.rows, 'a')).toEqual(byKey(expected, 'a'));
     expect(r.where).toEqual({
       'c IS NULL': EVO_OLD.length + 1,
