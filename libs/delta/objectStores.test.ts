@@ -3,7 +3,6 @@
 // a fresh open from one, OPTIMIZE + VACUUM. A store whose server is not installed is skipped with a printed
 // reason, unless SLUICE_REQUIRE_OBJECT_STORES=1.
 import { randomUUID } from 'node:crypto';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { openStore, type ObjectStore, type OpenStoreOptions } from '@sluice/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAzurite, startAzurite, type AzuriteHandle } from '../../test/support/azurite.ts';
@@ -172,8 +171,7 @@ describe.skipIf(!hasAzurite && !required)('Delta on Azure Blob (Azurite)', () =>
   let azurite: AzuriteHandle;
   const container = 'lake';
   beforeAll(async () => {
-    azurite = await startAzurite();
-    await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container).create();
+    azurite = await startAzurite({ container });
   }, 60_000);
   afterAll(async () => {
     await azurite?.stop();

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAzurite, startAzurite, type AzuriteHandle } from '../../test/support/azurite.ts';
 import { AzureBlobStore, parseAzureUrl } from './azureStore.ts';
@@ -27,8 +26,7 @@ describe.skipIf(!available && !required)('AzureBlobStore on Azurite', () => {
   const container = 'lake';
 
   beforeAll(async () => {
-    azurite = await startAzurite();
-    await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container).create();
+    azurite = await startAzurite({ container });
   }, 60_000);
   afterAll(async () => {
     await azurite?.stop();

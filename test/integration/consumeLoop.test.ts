@@ -9,13 +9,13 @@ import {
   ensureConsumer,
   ensureStream,
   H,
-  loadConfig,
   NonRetryableError,
   provisionTopology,
   STREAMS,
   type CommonConfig,
   type Handler,
 } from '@sluice/runtime';
+import { fastRetryConfig } from '../support/runtimeConfig.ts';
 import { startNatsServer, type NatsServerHandle } from '../support/natsServer.ts';
 
 let server: NatsServerHandle;
@@ -29,10 +29,7 @@ beforeAll(async () => {
   nc = await connect({ servers: server.url });
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
-  cfg = loadConfig<{ t: object }>({ section: 't', sectionSchema: { type: 'object' }, env: {} });
-  cfg.consumer.backoffSeconds = [0.05];
-  cfg.consumer.ackWaitSeconds = 2;
-  cfg.consumer.maxDeliver = 3;
+  cfg = fastRetryConfig();
   await provisionTopology(nc, jsm, cfg);
 });
 

@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTable } from '@sluice/delta';
 import { openStore, type OpenStoreOptions } from '@sluice/storage';
@@ -114,8 +113,7 @@ describe.skipIf(!hasAzurite && !required)('on Azure Blob (Azurite)', () => {
   let azurite: AzuriteHandle;
   const container = 'lake';
   beforeAll(async () => {
-    azurite = await startAzurite();
-    await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container).create();
+    azurite = await startAzurite({ container });
   }, 60_000);
   afterAll(async () => {
     await azurite?.stop();

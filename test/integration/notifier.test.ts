@@ -6,10 +6,11 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumeLoop, createLogger, createMetrics, ensureConsumer, H, KV_BUCKETS, loadConfig, NonRetryableError, provisionTopology, type CommonConfig, type InputMessage } from '@sluice/runtime';
+import { ConsumeLoop, createLogger, createMetrics, ensureConsumer, H, KV_BUCKETS, NonRetryableError, provisionTopology, type CommonConfig, type InputMessage } from '@sluice/runtime';
 import { startWebhookReceiver, type Alert, type WebhookReceiver } from '@sluice/slack';
 import { DeliveredAlerts } from '../../services/notifier/deliveredAlerts.ts';
 import { notifyBatch } from '../../services/notifier/handler.ts';
+import { fastRetryConfig } from '../support/runtimeConfig.ts';
 import { startNatsServer, type NatsServerHandle } from '../support/natsServer.ts';
 
 let server: NatsServerHandle;
@@ -27,10 +28,7 @@ beforeAll(async () => {
   nc = await connect({ servers: server.url });
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
-  cfg = loadConfig<{ t: object }>({ section: 't', sectionSchema: { type: 'object' }, env: {} });
-  cfg.consumer.backoffSeconds = [0.05];
-  cfg.consumer.ackWaitSeconds = 2;
-  cfg.consumer.maxDeliver = 3;
+  cfg = fastRetryConfig();
   await provisionTopology(nc, jsm, cfg);
   delivered = new DeliveredAlerts(await new Kvm(nc).open(KV_BUCKETS.notifierDelivered), 'slack');
   receiver = await startWebhookReceiver();

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './natsServer.ts';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { freePort, stopChild } from '../../cli/natsProcess.ts';
 
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 /** Azurite's public, documented development key (not a secret). */
@@ -29,7 +30,8 @@ export function findAzurite(): string | null {
   return existsSync(bin) ? bin : null;
 }
 
-export async function startAzurite(): Promise<AzuriteHandle> {
+/** Starts Azurite; `container`, when given, is created so tests can use it at once. */
+export async function startAzurite(opts: { container?: string } = {}): Promise<AzuriteHandle> {
   const bin = findAzurite();
   if (!bin) throw new Error('azurite not found: run `npm install` at the repository root (dev dependency "azurite")');
   const location = mkdtempSync(join(tmpdir(), 'sluice-azurite-'));
@@ -50,27 +52,17 @@ export async function startAzurite(): Promise<AzuriteHandle> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`;
+  if (opts.container) await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(opts.container).create();
   return {
     endpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`,
+    connectionString,
     accountName: AZURITE_ACCOUNT,
     accountKey: AZURITE_KEY,
     process: child,
     async stop() {
-      await stopProcess(child);
+      await stopChild(child, 'SIGTERM', 10_000);
       rmSync(location, { recursive: true, force: true });
     },
   };
-}
-
-export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

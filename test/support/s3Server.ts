@@ -6,8 +6,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { stopProcess } from './azurite.ts';
-import { freePort } from './natsServer.ts';
+import { freePort, stopChild } from '../../cli/natsProcess.ts';
 
 export interface S3ServerHandle {
   kind: 'minio';
@@ -96,7 +95,7 @@ export async function startS3Server(): Promise<S3ServerHandle> {
       }
     },
     async stop() {
-      await stopProcess(child);
+      await stopChild(child, 'SIGTERM', 10_000);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
