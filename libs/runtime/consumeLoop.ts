@@ -45,13 +45,21 @@ export class ConsumeLoop {
 
   start(): void {
     this.done = this.run();
+    // A loop that dies while running stops the stage (logged, non-zero exit) instead of an unhandled rejection.
+    this.done.catch((e: Error) => {
+      if (this.stopped) return;
+      this.o.log.error({ err: e.message }, 'consume loop failed');
+      this.stopped = true;
+      this.o.onFatal(e);
+    });
   }
 
   /** Stop fetching new messages; in-flight ones continue. */
   async stopFetching(): Promise<void> {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
-    await this.done;
+    // The iterator may end with an error once closed (heartbeats, draining): stopping is what we asked for.
+    await this.done?.catch((e: Error) => this.o.log.warn({ err: e.message }, 'consume loop ended with an error while stopping'));
   }
 
   /** Resolves when every in-flight message has been acked, nak'ed or dead-lettered. */

@@ -220,5 +220,5 @@ ${flags ? flags + '\n' : ''}  -h, --help              show this help
 
 Environment: SLUICE__SECTION__KEY=value overrides a key (e.g. SLUICE__NATS__URL=nats://nats:4222).
 Endpoints: /healthz, /readyz, /metrics on http.host:http.port.
-Exit codes: 0 stopped cleanly, 1 failure, 2 configuration error, 3 stopped by an expect_or_fail expectation.`;
+Exit codes: 0 stopped cleanly, 1 failure, 2 configuration error, 3 stopped by a fatal stage error (an expect_or_fail expectation, a failed consume loop).`;
 }

@@ -17,9 +17,12 @@ import { feed, keyOfRaw, rowsOf, startHarness, waitPipelineIdle, type Harness } 
 
 let h: Harness | undefined;
 afterEach(async () => {
+  const logs = h?.logs;
   const codes = await h?.close();
   h = undefined;
-  // Every service must stop cleanly on SIGTERM.
+  // Every service must stop cleanly on SIGTERM; on failure show the last log lines of the ones that did not.
+  const bad = [...(codes ?? new Map())].filter(([, c]) => c !== 0).map(([n]) => n);
+  if (bad.length && logs) console.error(logs.filter((l) => bad.some((n) => l.startsWith(`${n} `))).slice(-40).join('\n'));
   if (codes) expect(Object.fromEntries([...codes].filter(([, c]) => c !== 0))).toEqual({});
 });
 
