@@ -1,0 +1,55 @@
+// Helpers for JSON-line families: parse a record for routing, and a route() built from a category function.
+import { UNKNOWN_CATEGORY, type Rejected, type RouteResult, type Routed } from './sourceFamily.ts';
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+/** JSON.parse of UTF-8 bytes, or a rejection naming the parse error. */
+export function parseJsonRecord(raw: Uint8Array): { value: unknown } | Rejected {
+  try {
+    return { value: JSON.parse(dec.decode(raw)) as unknown };
+  } catch (e) {
+    return { raw, rule: 'parse', reason: `invalid JSON: ${(e as Error).message}` };
+  }
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(value));
+}
+
+/**
+ * route() for families whose records are JSON objects, optionally wrapped in a container array
+ * (`explode` returns the elements, or undefined when the value is a single record). A single record keeps its
+ * original bytes; exploded elements are re-serialised. `categoryOf` returns a token or undefined (→ `_unknown`).
+ */
+export function routeJson(
+  records: Uint8Array[],
+  categoryOf: (record: unknown) => string | undefined,
+  explode?: (value: unknown) => unknown[] | undefined,
+): RouteResult {
+  const routed: Routed[] = [];
+  const rejected: Rejected[] = [];
+  for (const raw of records) {
+    const parsed = parseJsonRecord(raw);
+    if (!('value' in parsed)) {
+      rejected.push(parsed);
+      continue;
+    }
+    const items = explode?.(parsed.value);
+    if (items) {
+      for (const item of items) routed.push({ category: categoryOf(item) ?? UNKNOWN_CATEGORY, record: encodeJson(item) });
+    } else {
+      routed.push({ category: categoryOf(parsed.value) ?? UNKNOWN_CATEGORY, record: raw });
+    }
+  }
+  return { routed, rejected };
+}
+
+/** The elements of `{"records":[...]}` / `{"Records":[...]}`, else undefined. */
+export function recordsArrayOf(value: unknown): unknown[] | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const o = value as Record<string, unknown>;
+  if (Array.isArray(o.records)) return o.records;
+  if (Array.isArray(o.Records)) return o.Records;
+  return undefined;
+}
