@@ -5,7 +5,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { defenderTables } from '@sluice/tables';
 import { freePort, stopChild } from './natsProcess.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +51,9 @@ export interface Pipeline {
   stop(): Promise<Map<string, number | null>>;
 }
 
+/** Sources of the local pipeline: each has an inbox folder `inbox/<source>` watched by the collector. */
+export const LOCAL_SOURCES: readonly { source: string; family: string }[] = [{ source: 'defender', family: 'defender' }];
+
 export function serviceList(sinkReplicas = 1): { name: string; script: string; args: string[] }[] {
   const s = (n: string) => join(REPO_ROOT, 'services', n, 'main.ts');
   const sinks =
@@ -61,7 +63,8 @@ export function serviceList(sinkReplicas = 1): { name: string; script: string; a
   return [
     { name: 'collector', script: s('collector'), args: [] },
     { name: 'splitter', script: s('splitter'), args: [] },
-    ...Object.keys(defenderTables).map((c) => ({ name: `parser-${c}`, script: s('parser'), args: ['--category', c] })),
+    // One parser process per local source, parsing all of its family's categories (one consumer each).
+    ...LOCAL_SOURCES.map((src) => ({ name: `parser-${src.source}`, script: s('parser'), args: ['--source', src.source, '--family', src.family] })),
     { name: 'enricher', script: s('enricher'), args: [] },
     { name: 'detector', script: s('detector'), args: [] },
     { name: 'notifier', script: s('notifier'), args: [] },
@@ -78,6 +81,7 @@ export function eventPartitionsOf(o: Pick<PipelineOptions, 'sinkReplicas' | 'eve
 export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: string; inbox: string; lakePath: string; httpPort: number }> {
   mkdirSync(o.workDir, { recursive: true });
   const inbox = join(o.workDir, 'inbox', 'defender');
+  for (const src of LOCAL_SOURCES) mkdirSync(join(o.workDir, 'inbox', src.source), { recursive: true });
   const lakePath = join(o.workDir, 'lake');
   mkdirSync(inbox, { recursive: true });
   const httpPort = o.httpPort ?? (await freePort());
@@ -87,8 +91,11 @@ export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: s
     log: { level: o.logLevel ?? 'info' },
     streams: { maxAgeHours: 72, eventPartitions: eventPartitionsOf(o) },
     consumer: { ackWaitSeconds: 30 },
-    collector: { directories: [{ source: 'defender', path: inbox, pollSeconds: 1, settleSeconds: 0.5 }], http: { enabled: true, host: '127.0.0.1', port: httpPort } },
-    splitter: { sources: ['defender'] },
+    collector: {
+      directories: LOCAL_SOURCES.map((src) => ({ source: src.source, path: join(o.workDir, 'inbox', src.source), pollSeconds: 1, settleSeconds: 0.5 })),
+      http: { enabled: true, host: '127.0.0.1', port: httpPort },
+    },
+    splitter: { sources: LOCAL_SOURCES.map((src) => ({ source: src.source, family: src.family })) },
     sink: { lakePath, flush: { maxLatencySeconds: 2 } },
     notifier: { slack: o.webhookUrl ? { enabled: true, webhookUrl: o.webhookUrl } : { enabled: false } },
   };

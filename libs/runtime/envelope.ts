@@ -16,7 +16,26 @@ export const H = {
   stage: 'Sluice-Stage',
   origSubject: 'Sluice-Original-Subject',
   origSeq: 'Sluice-Original-Seq',
+  /** JSON array of a file's header lines (Zeek #fields, VPC header) that the envelope's records are decoded with. */
+  preamble: 'Sluice-Preamble',
+  /** Source family (`zeek`, `defender`, …) when it differs from the source name. */
+  family: 'Sluice-Family',
 } as const;
+
+/** Header value for a preamble (JSON keeps newlines and non-ASCII out of the header line). */
+export function encodePreamble(lines: readonly string[]): string {
+  return JSON.stringify(lines).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function decodePreamble(value: string | undefined): string[] {
+  if (!value) return [];
+  try {
+    const v = JSON.parse(value) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Default cap for one envelope: well below the server's 1 MiB max_payload, leaving room for headers. */
 export const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;

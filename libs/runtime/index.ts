@@ -1,6 +1,6 @@
 export { ConfigError, loadConfig, commonSchema, type CommonConfig } from './config.ts';
 export { ConsumeLoop, type Handler, type InputMessage } from './consumeLoop.ts';
-export { DEFAULT_MAX_BATCH_BYTES, H, fromNatsHeaders, packLines, splitLines, toNatsHeaders, type Encoding, type HeaderMap } from './envelope.ts';
+export { DEFAULT_MAX_BATCH_BYTES, H, decodePreamble, encodePreamble, fromNatsHeaders, packLines, splitLines, toNatsHeaders, type Encoding, type HeaderMap } from './envelope.ts';
 export { FatalStageError, NonRetryableError } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';

@@ -8,7 +8,10 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { frameRecords } from '@sluice/formats';
 import type { Logger, Metrics } from '@sluice/runtime';
-import { publishRaw } from './rawPublisher.ts';
+import type { SourceFamily } from '@sluice/sources';
+import { countDrop } from './collectorMetrics.ts';
+import { EMPTY_PREAMBLE, type PreambleState } from './preamble.ts';
+import { publishFramed } from './publishFramed.ts';
 
 export interface DirectorySourceConfig {
   source: string;
@@ -17,7 +20,13 @@ export interface DirectorySourceConfig {
   /** A file unchanged for this long is complete: its last line counts even without a newline. */
   settleSeconds: number;
   maxBatchBytes: number;
+  /** Resolved source family: its isPreamble strips file headers and sends them with each envelope. */
+  family?: SourceFamily;
+  /** A .gz file inflating beyond this is refused (a gzip bomb), logged, counted and remembered. */
+  maxDecompressedBytes?: number;
 }
+
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
 
 interface Position {
   path: string;
@@ -31,6 +40,8 @@ interface Position {
    * already have stored, and JetStream drops them as duplicates instead of dropping new lines packed into them.
    */
   pending?: number;
+  /** Preamble in force at `offset` (absent = none yet). */
+  preamble?: PreambleState;
 }
 
 export class DirectorySource {
@@ -89,11 +100,15 @@ export class DirectorySource {
     if (!gz && st.size <= pos.offset) return;
     let content: Uint8Array = await readFile(file);
     if (gz) {
+      const limit = this.cfg.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
       try {
-        content = gunzipSync(content);
+        // maxOutputLength stops inflating at the limit instead of exhausting memory on a gzip bomb.
+        content = gunzipSync(content, { maxOutputLength: limit });
       } catch (e) {
-        this.log.error({ file: rel, err: (e as Error).message }, 'not a valid gzip file; skipped and remembered');
-        this.metrics.errors.inc({ kind: 'bad_file' });
+        const bomb = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+        if (bomb) this.log.error({ file: rel, limit }, 'gzip file inflates beyond maxDecompressedBytes; skipped and remembered');
+        else this.log.error({ file: rel, err: (e as Error).message }, 'not a valid gzip file; skipped and remembered');
+        countDrop(this.metrics, this.cfg.source, bomb ? 'gzip_bomb' : 'bad_file');
         await this.kv.put(key, JSON.stringify({ ...pos, done: true }));
         return;
       }
@@ -101,21 +116,24 @@ export class DirectorySource {
     const complete = true;
     const end = pos.pending !== undefined && pos.pending <= content.length ? pos.pending : content.length;
     const framed = frameRecords(end < content.length ? content.subarray(0, end) : content, pos.offset, complete);
+    let preamble = pos.preamble;
     if (framed.records.length > 0) {
       if (pos.pending !== framed.consumed) await this.kv.put(key, JSON.stringify({ ...pos, path: rel, ino: st.ino, pending: framed.consumed }));
-      const res = await publishRaw(
+      const res = await publishFramed(
         this.js,
         this.metrics,
-        { source: this.cfg.source, object: rel, idPrefix: `dir:${fileId}:${pos.offset}` },
-        framed.records,
+        { source: this.cfg.source, object: rel, idPrefix: `dir:${fileId}:${pos.offset}`, family: this.cfg.family },
+        framed,
+        pos.preamble ?? EMPTY_PREAMBLE,
         this.cfg.maxBatchBytes,
       );
+      if (this.cfg.family?.isPreamble) preamble = res.state;
       if (res.oversized > 0) this.log.warn({ file: rel, records: res.oversized }, 'records larger than the batch cap were not ingested');
       this.log.info({ file: rel, records: res.records, batches: res.batches, framing: framed.framing }, 'ingested');
     }
     // Only after every batch's PubAck does the position advance; a crash before this replays ids JetStream drops.
     // A JSON document is not final: a one-line NDJSON file parses as one, and must be read on when it grows.
-    const next: Position = { path: rel, ino: st.ino, offset: framed.consumed, done: gz };
+    const next: Position = { path: rel, ino: st.ino, offset: framed.consumed, done: gz, ...(preamble ? { preamble } : {}) };
     if (next.offset !== pos.offset || next.done !== pos.done || pos.pending !== undefined) await this.kv.put(key, JSON.stringify(next));
   }
 }

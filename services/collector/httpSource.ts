@@ -1,12 +1,14 @@
 // HTTP source: POST /ingest/<source> with NDJSON or a JSON document (gzip allowed). Answers 202 only after JetStream
-// stored every batch; 400 names the first unparsable record; 413 over the size limit.
+// stored every batch; 400 names the first unparsable record; 413 over the size limit (or a body that inflates
+// beyond maxDecompressedBytes); 401 without a bearer token and 403 with a wrong one when a token is configured.
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { firstInvalidJson, frameRecords } from '@sluice/formats';
 import { token, type Logger, type Metrics } from '@sluice/runtime';
-import { publishRaw } from './rawPublisher.ts';
+import type { SourceFamily } from '@sluice/sources';
+import { publishFramed } from './publishFramed.ts';
 
 export interface HttpSourceConfig {
   host: string;
@@ -15,6 +17,12 @@ export interface HttpSourceConfig {
   maxBatchBytes: number;
   /** Sources accepted in the path; empty = any. */
   sources: string[];
+  /** A gzip body inflating beyond this is refused with 413; default 10 × maxBodyBytes. */
+  maxDecompressedBytes?: number;
+  /** Bearer token every request must carry; none = no authentication (loopback only, enforced by the service). */
+  token?: string;
+  /** Family of a source posted to (preamble lines and the Sluice-Family header); default none. */
+  familyOf?: (source: string) => SourceFamily | undefined;
 }
 
 export class HttpSource {
@@ -44,11 +52,24 @@ export class HttpSource {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  private authenticate(req: IncomingMessage): 401 | 403 | null {
+    return checkBearer(req.headers.authorization, this.cfg.token!);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
     };
     try {
+      if (this.cfg.token !== undefined) {
+        const denied = this.authenticate(req);
+        if (denied) {
+          req.resume();
+          this.metrics.errors.inc({ kind: denied === 401 ? 'http_unauthenticated' : 'http_forbidden' });
+          if (denied === 401) res.setHeader('www-authenticate', 'Bearer realm="sluice"');
+          return reply(denied, { error: denied === 401 ? 'missing bearer token: send Authorization: Bearer <token>' : 'invalid token' });
+        }
+      }
       const m = /^\/ingest\/([A-Za-z0-9_-]+)\/?$/.exec((req.url ?? '').split('?')[0] ?? '');
       if (!m) return reply(404, { error: 'not found: POST /ingest/<source>' });
       if (req.method !== 'POST') return reply(405, { error: 'method not allowed: use POST' });
@@ -63,27 +84,32 @@ export class HttpSource {
       }
       let body = await readBody(req, this.cfg.maxBodyBytes);
       if (body === null) return reply(413, { error: `body exceeds the limit of ${this.cfg.maxBodyBytes} bytes` });
+      const inflateLimit = this.cfg.maxDecompressedBytes ?? this.cfg.maxBodyBytes * 10;
       if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
         try {
           // maxOutputLength refuses a decompression bomb instead of inflating it.
-          body = gunzipSync(body, { maxOutputLength: this.cfg.maxBodyBytes * 10 });
+          body = gunzipSync(body, { maxOutputLength: inflateLimit });
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-            return reply(413, { error: `body inflates beyond the limit of ${this.cfg.maxBodyBytes * 10} bytes` });
+            this.metrics.errors.inc({ kind: 'gzip_bomb' });
+            this.log.warn({ source, limit: inflateLimit }, 'gzip body inflates beyond maxDecompressedBytes; refused');
+            return reply(413, { error: `body inflates beyond the limit of ${inflateLimit} bytes` });
           }
           return reply(400, { error: `invalid gzip body: ${(e as Error).message}` });
         }
       }
       const framed = frameRecords(body, 0, true);
       if (framed.records.length === 0) return reply(400, { error: 'empty body: send NDJSON or a JSON document' });
-      if (framed.framing === 'ndjson') {
+      const family = this.cfg.familyOf?.(source);
+      // Lines must be JSON unless the source's family decodes its own text format (Zeek TSV, syslog, …).
+      if (framed.framing === 'ndjson' && !family?.decode && !family?.isPreamble) {
         const bad = firstInvalidJson(framed.records);
         if (bad) return reply(400, { error: `record ${bad.index} is not valid JSON: ${bad.reason}` });
       }
       // A client retry with the same Idempotency-Key republishes the same ids: JetStream drops the duplicates.
       const key = String(req.headers['idempotency-key'] ?? '').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
       const requestId = key || randomUUID();
-      const out = await publishRaw(this.js, this.metrics, { source, object: `http:${requestId}`, idPrefix: `http:${source}:${requestId}` }, framed.records, this.cfg.maxBatchBytes);
+      const out = await publishFramed(this.js, this.metrics, { source, object: `http:${requestId}`, idPrefix: `http:${source}:${requestId}`, family }, framed, undefined, this.cfg.maxBatchBytes);
       if (out.oversized > 0) {
         return reply(413, { error: `${out.oversized} record(s) exceed the batch cap of ${this.cfg.maxBatchBytes} bytes`, accepted: out.records, requestId });
       }
@@ -94,6 +120,14 @@ export class HttpSource {
       reply(503, { error: `not stored, retry: ${(e as Error).message}` });
     }
   }
+}
+
+/** 401 without a bearer token, 403 with a wrong one, null when it matches (compared in constant time). */
+function checkBearer(header: string | undefined, want: string): 401 | 403 | null {
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return 401;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]!), digest(want)) ? null : 403;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {

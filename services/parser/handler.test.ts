@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeIpc, tableToRows } from '@sluice/columnar';
-import { FatalStageError, H, type InputMessage } from '@sluice/runtime';
+import { encodePreamble, FatalStageError, H, type InputMessage } from '@sluice/runtime';
+import { RecordError, type RecordContext, type SourceFamily } from '@sluice/sources';
 import { defenderTables, type TableDefinition } from '@sluice/tables';
 import { generateDefenderRecords } from '../../test/fixtures/defenderGenerator.ts';
 import { parseBatch, parserContext } from './handler.ts';
@@ -58,5 +59,46 @@ describe('parseBatch', () => {
     expect(outs.length).toBeGreaterThan(1);
     for (const o of outs) expect(o.data.length).toBeLessThan(700 * 1024);
     expect(outs.reduce((n, o) => n + o.records, 0)).toBe(2000);
+  });
+});
+
+describe('parseBatch with a family decoder', () => {
+  const def: TableDefinition = {
+    name: 't_pairs',
+    layer: 'silver',
+    doc: 'test',
+    partitionBy: ['eventDate'],
+    eventTime: 'ts',
+    columns: [
+      { name: 'ts', type: 'timestamp', unit: 's', nullable: false },
+      { name: 'value', type: 'long' },
+    ],
+    expectations: [],
+  };
+  const family = {
+    name: 'pairs',
+    title: 'k=v pairs',
+    tables: { pairs: def },
+    route: () => ({ routed: [], rejected: [] }),
+    decode: (record: Uint8Array, _category: string, ctx: RecordContext) => {
+      const text = new TextDecoder().decode(record);
+      if (text === 'boom') throw new TypeError('unexpected');
+      if (!text.includes('=')) throw new RecordError('shape', `no "=" in record (fields: ${ctx.preamble.join(',')})`);
+      return Object.fromEntries(text.split(' ').map((p) => p.split('=')));
+    },
+  } satisfies SourceFamily;
+
+  it('decodes with the family and the preamble, quarantines RecordError with its rule and any other throw as parse', () => {
+    const msg = input(['ts=1710151200 value=7', 'garbage', 'boom']);
+    msg.headers[H.preamble] = encodePreamble(['#fields ts value']);
+    const outs = parseBatch(msg, parserContext(def, 'v', undefined, family, 'pairs'));
+    const rows = outs.filter((o) => o.subject === 'parsed.t_pairs').flatMap((o) => tableToRows(decodeIpc(o.data)));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ ts: 1710151200 * 1e6, value: 7, _raw: 'ts=1710151200 value=7', eventDate: 19793 });
+    const q = outs.filter((o) => o.subject === 'quarantine.parser.t_pairs').flatMap((o) => new TextDecoder().decode(o.data).trim().split('\n').map((l) => JSON.parse(l)));
+    expect(q.map((r) => [r.rule, r.reason])).toEqual([
+      ['shape', 'no "=" in record (fields: #fields ts value)'],
+      ['parse', 'decoder failed: unexpected'],
+    ]);
   });
 });

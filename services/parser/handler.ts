@@ -2,6 +2,7 @@
 // actions, lineage columns and the raw record; good rows leave as Arrow IPC, bad ones as quarantine records.
 import { ColumnBuilder, encodeIpc, type CellValue } from '@sluice/columnar';
 import {
+  decodePreamble,
   FatalStageError,
   H,
   NonRetryableError,
@@ -12,6 +13,7 @@ import {
   type OutputMessage,
   type QuarantineRecord,
 } from '@sluice/runtime';
+import { RecordError, type RecordContext, type SourceFamily } from '@sluice/sources';
 import { compileValidator, EVENT_DATE, eventDateOf, fullColumnsOf, parseTimestampMicros, type ExpectationAction, type TableDefinition, type Validator } from '@sluice/tables';
 
 export interface ExpectationCounter {
@@ -20,6 +22,9 @@ export interface ExpectationCounter {
 
 export interface ParserContext {
   def: TableDefinition;
+  /** The category token this table is routed under, and the family that decodes its records (JSON when absent). */
+  category: string;
+  family?: SourceFamily;
   validate: Validator;
   version: string;
   actions: Map<string, ExpectationAction>;
@@ -28,9 +33,11 @@ export interface ParserContext {
   maxRawBytesPerBatch: number;
 }
 
-export function parserContext(def: TableDefinition, version: string, failures?: ExpectationCounter): ParserContext {
+export function parserContext(def: TableDefinition, version: string, failures?: ExpectationCounter, family?: SourceFamily, category = def.name): ParserContext {
   return {
     def,
+    category,
+    family,
     validate: compileValidator(def),
     version,
     actions: new Map(def.expectations.map((e) => [e.name, e.action])),
@@ -81,13 +88,18 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
   const quarantine = (raw: string, rule: string, reason: string) =>
     bad.push({ stage: 'parser', table: def.name, rule, reason, raw, source, object, raw_seq: rawSeq, input_seq: msg.seq, ingest_time: ingestIso || null });
 
+  const decode = ctx.family?.decode;
+  const recordCtx: RecordContext = { source, object, preamble: decodePreamble(msg.headers[H.preamble]) };
   for (const line of splitLines(msg.data)) {
     const raw = dec.decode(line);
     let record: unknown;
     try {
-      record = JSON.parse(raw);
+      record = decode ? decode(line, ctx.category, recordCtx) : JSON.parse(raw);
     } catch (e) {
-      quarantine(raw, 'parse', `invalid JSON: ${(e as Error).message}`);
+      // A family's decoder says which rule failed; anything else it throws is still this record's problem, not the stage's.
+      if (e instanceof RecordError) quarantine(raw, e.rule, e.message);
+      else if (!decode) quarantine(raw, 'parse', `invalid JSON: ${(e as Error).message}`);
+      else quarantine(raw, 'parse', `decoder failed: ${(e as Error).message}`);
       continue;
     }
     const v = ctx.validate(record);

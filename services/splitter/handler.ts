@@ -1,52 +1,49 @@
-// Splits raw Defender XDR lines into per-category batches. A line is an Event Hubs payload `{"records":[...]}`
-// (exploded) or a single record; only `category` is read. Unknown categories go to a catch-all subject, not away.
-import { H, NonRetryableError, packLines, quarantineOutputs, splitLines, subjects, type InputMessage, type OutputMessage, type QuarantineRecord } from '@sluice/runtime';
+// Routes the raw records of one envelope to their categories with the source's family (explode containers,
+// reassemble multi-part messages, name the category). One output batch per category; bad records to quarantine;
+// categories without a table go to the catch-all `_unknown` subject (the unrouted table), never away.
+import { H, NonRetryableError, decodePreamble, packLines, quarantineOutputs, splitLines, subjects, type InputMessage, type OutputMessage, type QuarantineRecord } from '@sluice/runtime';
+import { UNKNOWN_CATEGORY, type RecordContext, type SourceFamily } from '@sluice/sources';
 
-export const UNKNOWN_CATEGORY = '_unknown';
-const PREFIX = 'AdvancedHunting-';
+export { UNKNOWN_CATEGORY };
+
 const dec = new TextDecoder();
-const enc = new TextEncoder();
+const NL = 0x0a;
 
 export interface SplitStats {
   byCategory: Map<string, number>;
+  skipped: number;
 }
 
-/** The category token of a record: the known table category, or `_unknown`. */
-export function categoryOf(record: unknown, known: ReadonlySet<string>): string {
-  const c = record && typeof record === 'object' ? (record as Record<string, unknown>).category : undefined;
-  if (typeof c !== 'string') return UNKNOWN_CATEGORY;
-  const name = c.startsWith(PREFIX) ? c.slice(PREFIX.length) : c;
-  return known.has(name) ? name : UNKNOWN_CATEGORY;
-}
-
-export function splitBatch(msg: InputMessage, known: ReadonlySet<string>, stats?: SplitStats): OutputMessage[] {
+export function splitBatch(msg: InputMessage, family: SourceFamily, stats?: SplitStats): OutputMessage[] {
   if (msg.headers[H.encoding] && msg.headers[H.encoding] !== 'ndjson') {
     throw new NonRetryableError(`splitter expects ndjson envelopes, got ${msg.headers[H.encoding]}`);
   }
   const source = msg.headers[H.source] ?? msg.subject.split('.')[1] ?? 'unknown';
+  const object = msg.headers[H.object] ?? '';
+  const preambleHeader = msg.headers[H.preamble];
+  const ctx: RecordContext = { source, object, preamble: decodePreamble(preambleHeader) };
+  const result = family.route(splitLines(msg.data), ctx);
+  const lineage: Record<string, string> = { [H.source]: source, [H.object]: object, [H.rawSeq]: String(msg.seq), [H.ingestTime]: msg.headers[H.ingestTime] ?? '' };
+  if (preambleHeader) lineage[H.preamble] = preambleHeader;
+  const bad: QuarantineRecord[] = result.rejected.map((r) => quarantined(msg, source, r.raw, r.rule, r.reason));
   const groups = new Map<string, Uint8Array[]>();
-  const bad: QuarantineRecord[] = [];
-  for (const line of splitLines(msg.data)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(dec.decode(line));
-    } catch (e) {
-      bad.push(quarantined(msg, source, line, `invalid JSON: ${(e as Error).message}`));
+  for (const { category, record } of result.routed) {
+    // Envelopes are newline-delimited: a record with a newline inside would become two.
+    if (record.includes(NL)) {
+      bad.push(quarantined(msg, source, record, 'parse', 'routed record contains a newline'));
       continue;
     }
-    const records = value && typeof value === 'object' && Array.isArray((value as { records?: unknown }).records) ? ((value as { records: unknown[] }).records) : null;
-    if (records) {
-      for (const r of records) add(groups, categoryOf(r, known), enc.encode(JSON.stringify(r)));
-    } else {
-      // A single record keeps its original bytes.
-      add(groups, categoryOf(value, known), line);
-    }
+    const token = /^[A-Za-z0-9_-]+$/.test(category) ? category : UNKNOWN_CATEGORY;
+    const g = groups.get(token);
+    if (g) g.push(record);
+    else groups.set(token, [record]);
   }
-  const lineage = { [H.source]: source, [H.object]: msg.headers[H.object] ?? '', [H.rawSeq]: String(msg.seq), [H.ingestTime]: msg.headers[H.ingestTime] ?? '' };
+  if (stats) stats.skipped += result.skipped ?? 0;
   const outputs: OutputMessage[] = [];
   for (const [category, lines] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     stats?.byCategory.set(category, (stats.byCategory.get(category) ?? 0) + lines.length);
-    for (const b of packLines(lines).bodies) {
+    const { bodies, oversized } = packLines(lines);
+    for (const b of bodies) {
       outputs.push({
         subject: subjects.categorized(source, category),
         data: b.body,
@@ -54,24 +51,19 @@ export function splitBatch(msg: InputMessage, known: ReadonlySet<string>, stats?
         headers: { ...lineage, [H.encoding]: 'ndjson', [H.count]: String(b.count) },
       });
     }
+    for (const o of oversized) bad.push(quarantined(msg, source, o, 'size', `record of ${o.length} bytes exceeds the envelope cap`));
   }
   outputs.push(...quarantineOutputs('splitter', source, bad, lineage));
   return outputs;
 }
 
-function add(groups: Map<string, Uint8Array[]>, category: string, line: Uint8Array): void {
-  const g = groups.get(category);
-  if (g) g.push(line);
-  else groups.set(category, [line]);
-}
-
-function quarantined(msg: InputMessage, source: string, line: Uint8Array, reason: string): QuarantineRecord {
+function quarantined(msg: InputMessage, source: string, raw: Uint8Array, rule: string, reason: string): QuarantineRecord {
   return {
     stage: 'splitter',
     table: source,
-    rule: 'parse',
+    rule,
     reason,
-    raw: dec.decode(line),
+    raw: dec.decode(raw),
     source,
     object: msg.headers[H.object] ?? '',
     raw_seq: msg.seq,

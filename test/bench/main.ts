@@ -10,6 +10,7 @@ import { DeltaTable } from '@sluice/delta';
 import { GeoLookup } from '@sluice/geoip';
 import { H, packLines, type InputMessage } from '@sluice/runtime';
 import { allTables, defenderTables } from '@sluice/tables';
+import { defenderFamily } from '@sluice/sources';
 import { enrichBatch } from '../../services/enricher/handler.ts';
 import { parseBatch, parserContext } from '../../services/parser/handler.ts';
 import { deltaColumns } from '../../services/sink/main.ts';
@@ -51,18 +52,17 @@ const msg = (data: Uint8Array, seq: number, headers: Record<string, string>): In
 console.error(`${N} records, ${(rawBytes / 1e6).toFixed(1)} MB, ${envelopes.length} envelopes of ≤512 KiB, avg ${(rawBytes / N).toFixed(0)} bytes/record`);
 
 const results: Result[] = [];
-const known = new Set(Object.keys(defenderTables));
 const headers = { [H.encoding]: 'ndjson', [H.source]: 'defender', [H.object]: 'bench', [H.ingestTime]: new Date().toISOString() };
 
 let categorized: InputMessage[] = [];
 results.push(
   await measure('splitter', N, rawBytes, () => {
-    categorized = envelopes.flatMap((e, i) => splitBatch(msg(e.body, i + 1, headers), known)).map((o, i) => msg(o.data, i + 1, o.headers!));
+    categorized = envelopes.flatMap((e, i) => splitBatch(msg(e.body, i + 1, headers), defenderFamily)).map((o, i) => msg(o.data, i + 1, o.headers!));
   }),
 );
 
 const def = defenderTables.DeviceNetworkEvents!;
-const ctx = parserContext(def, 'bench');
+const ctx = parserContext(def, 'bench', undefined, defenderFamily, 'DeviceNetworkEvents');
 let parsed: InputMessage[] = [];
 results.push(
   await measure('parser', N, rawBytes, () => {

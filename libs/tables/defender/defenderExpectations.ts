@@ -47,3 +47,35 @@ export function portInRange(name: string, column: string, action: ExpectationAct
     check: (row) => isPortOrNull(row[column]),
   };
 }
+
+/** `<name>`: the key column is a non-empty string; rows without their key cannot be joined or deduplicated. */
+export function keyPresent(name: string, column: string, why: string, action: ExpectationAction = 'quarantine'): Expectation {
+  return { name, action, description: `${column} is a non-empty string (${why})`, check: (row) => isPresent(row[column]) };
+}
+
+/** `<name>`: the column is null or one of the documented values (warn: new values show up in counts). */
+export function valueKnown(name: string, column: string, known: readonly string[]): Expectation {
+  const set = new Set(known);
+  return {
+    name,
+    action: 'warn',
+    description: `${column} is null or one of ${known.join(', ')}`,
+    check: (row) => row[column] === null || row[column] === undefined || (typeof row[column] === 'string' && set.has(row[column])),
+  };
+}
+
+const PORT_TEXT = /^\s*\d{1,5}\s*$/;
+
+/** Like portInRange for columns Microsoft types as string (Defender for Identity `Port`, `DestinationPort`). */
+export function portTextInRange(name: string, column: string, action: ExpectationAction = 'warn'): Expectation {
+  return {
+    name,
+    action,
+    description: `${column} is null or a whole number within 0..65535`,
+    check: (row) => {
+      const v = row[column];
+      if (v === null || v === undefined || v === '') return true;
+      return typeof v === 'string' && PORT_TEXT.test(v) && Number(v) <= 65_535;
+    },
+  };
+}
