@@ -1,7 +1,15 @@
-// Finds the Delta tables under a lake folder and summarises them (rows, files, version) for the CLI.
+// Finds the Delta tables of a lake and summarises them (rows, files, version) for the CLI. A local folder is walked;
+// an object-store lake (s3://, az://, abfss://) is probed at the locations sluice writes (<lake>/<layer>/<table>),
+// because listing a bucket recursively would page through every data file.
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DeltaTable, readTable } from '@sluice/delta';
+import { DeltaError, DeltaTable, readTable } from '@sluice/delta';
+import type { OpenStoreOptions } from '@sluice/storage';
+import { allTables } from '@sluice/tables';
+
+export function isStoreUrl(lake: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(lake) && !lake.toLowerCase().startsWith('file://');
+}
 
 export function findTables(lakePath: string): string[] {
   const out: string[] = [];
@@ -26,15 +34,28 @@ export interface TableSummary {
   partitions: string[];
 }
 
-export async function summarise(lakePath: string): Promise<TableSummary[]> {
+export async function summarise(lakePath: string, storeOptions?: OpenStoreOptions): Promise<TableSummary[]> {
   const out: TableSummary[] = [];
-  for (const path of findTables(lakePath)) {
-    const t = await DeltaTable.open(path);
-    const snap = await t.snapshot();
-    const rows = snap.files.reduce((n, f) => n + (f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords ?? 0 : 0), 0);
-    out.push({ name: relative(lakePath, path), path, version: snap.version, files: snap.files.length, rows, partitions: snap.metadata.partitionColumns });
+  if (isStoreUrl(lakePath)) {
+    const base = lakePath.replace(/\/+$/, '');
+    for (const def of allTables()) {
+      const name = `${def.layer}/${def.name}`;
+      const t = await DeltaTable.open(`${base}/${name}`, { storeOptions }).catch((e: unknown) => {
+        if (e instanceof DeltaError && /is not a Delta table/.test(e.message)) return undefined;
+        throw e;
+      });
+      if (t) out.push(await summaryOf(t, name, `${base}/${name}`));
+    }
+    return out;
   }
+  for (const path of findTables(lakePath)) out.push(await summaryOf(await DeltaTable.open(path), relative(lakePath, path), path));
   return out;
+}
+
+async function summaryOf(t: DeltaTable, name: string, path: string): Promise<TableSummary> {
+  const snap = await t.snapshot();
+  const rows = snap.files.reduce((n, f) => n + (f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords ?? 0 : 0), 0);
+  return { name, path, version: snap.version, files: snap.files.length, rows, partitions: snap.metadata.partitionColumns };
 }
 
 export function formatSummary(tables: TableSummary[]): string {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { provisionTopology, loadConfig, isMain } from '@sluice/runtime';
 import { runDemo } from './demoCommand.ts';
 import { runDev } from './devCommand.ts';
-import { formatSummary, summarise } from './lakeTables.ts';
+import { formatSummary, isStoreUrl, summarise } from './lakeTables.ts';
 import { REPO_ROOT } from './pipeline.ts';
 import { formatState, rates, readState } from './streamStatus.ts';
 
@@ -38,9 +38,12 @@ Run 'sluice <command> --help' for a command's options.`,
 
   --nats URL        NATS server (default nats://127.0.0.1:4222 or $SLUICE__NATS__URL)
   --interval S      sample twice S seconds apart to show rates (default 1; 0 = no rates)`,
-  tables: `Usage: sluice tables [--lake DIR]
+  tables: `Usage: sluice tables [--lake DIR|URL] [--s3-endpoint URL] [--s3-path-style]
 
-  --lake DIR    lake folder (default .sluice/dev/lake)`,
+  --lake DIR|URL     lake folder, or s3://bucket/prefix, az://container/prefix, abfss://container@account.dfs.core.windows.net/prefix
+                     (default .sluice/dev/lake). Credentials come from the SDKs' standard environment and chains.
+  --s3-endpoint URL  S3-compatible endpoint (MinIO, …); default AWS
+  --s3-path-style    path-style S3 addressing (MinIO)`,
   provision: `Usage: sluice provision [--config FILE] [--nats URL]
 
   Creates or updates every stream and KV bucket of the topology (idempotent).`,
@@ -70,6 +73,8 @@ export async function main(argv: string[]): Promise<number> {
         verbose: { type: 'boolean' },
         interval: { type: 'string' },
         lake: { type: 'string' },
+        's3-endpoint': { type: 'string' },
+        's3-path-style': { type: 'boolean' },
         config: { type: 'string', short: 'c' },
       },
     }).values;
@@ -108,8 +113,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'tables': {
-      const lake = resolve((values.lake as string) ?? `${REPO_ROOT}/.sluice/dev/lake`);
-      const tables = await summarise(lake);
+      const given = (values.lake as string | undefined) ?? `${REPO_ROOT}/.sluice/dev/lake`;
+      const lake = isStoreUrl(given) ? given : resolve(given);
+      const s3Endpoint = values['s3-endpoint'] as string | undefined;
+      const tables = await summarise(lake, { s3: { ...(s3Endpoint ? { endpoint: s3Endpoint } : {}), ...(values['s3-path-style'] ? { forcePathStyle: true } : {}) } });
       console.log(tables.length ? formatSummary(tables) : `no Delta tables under ${lake}`);
       return 0;
     }

@@ -23,10 +23,10 @@ export interface PipelineOptions {
   serviceEnv?: Record<string, Record<string, string>>;
   /**
    * Sink processes (default 1, named `sink`). K > 1 starts `sink-0` … `sink-<K-1>` with `--set sink.replica=i
-   * --set sink.replicas=K`, each writing its share of the silver event partitions (replica 0 also the other layers).
+   * --set sink.replicas=K`, each writing its share of the silver event partitions and of the raw partitions (bronze); replica 0 also gold, quarantine and unrouted.
    */
   sinkReplicas?: number;
-  /** streams.eventPartitions in the generated config; default 1 for one sink, 4 (at least K) for K replicas. */
+  /** streams.eventPartitions (and rawPartitions) in the generated config; default 1 for one sink, 4 (at least K) for K replicas. */
   eventPartitions?: number;
 }
 
@@ -89,7 +89,7 @@ export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: s
     nats: { url: o.natsUrl },
     http: { host: '127.0.0.1' },
     log: { level: o.logLevel ?? 'info' },
-    streams: { maxAgeHours: 72, eventPartitions: eventPartitionsOf(o) },
+    streams: { maxAgeHours: 72, eventPartitions: eventPartitionsOf(o), rawPartitions: eventPartitionsOf(o) },
     consumer: { ackWaitSeconds: 30 },
     collector: {
       directories: LOCAL_SOURCES.map((src) => ({ source: src.source, path: join(o.workDir, 'inbox', src.source), pollSeconds: 1, settleSeconds: 0.5 })),

@@ -13,7 +13,7 @@ export interface CommonConfig {
   nats: { url: string; name?: string; user?: string; pass?: string; token?: string };
   http: { host: string; port: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
-  streams: { replicas: number; maxAgeHours: number; duplicateWindowSeconds: number; storage: 'file' | 'memory'; maxBytes: number; eventPartitions: number };
+  streams: { replicas: number; maxAgeHours: number; duplicateWindowSeconds: number; storage: 'file' | 'memory'; maxBytes: number; eventPartitions: number; rawPartitions: number };
   consumer: { maxInFlight: number; fetchBatch: number; ackWaitSeconds: number; maxDeliver: number; backoffSeconds: number[] };
   shutdownGraceSeconds: number;
 }
@@ -63,8 +63,9 @@ export const commonSchema = {
       // The enricher spreads each table's events over events.<table>.<0…n-1>; silver sink replicas split the partitions.
       // Enricher and sink must read the same value (one pipeline YAML).
       eventPartitions: { type: 'integer', minimum: 1, maximum: 1024, default: 1 },
+      rawPartitions: { type: 'integer', minimum: 1, maximum: 1024, default: 1, description: 'raw.<source>.<p> partitions: bronze sink replicas split them' },
     },
-    required: ['replicas', 'maxAgeHours', 'duplicateWindowSeconds', 'storage', 'maxBytes', 'eventPartitions'],
+    required: ['replicas', 'maxAgeHours', 'duplicateWindowSeconds', 'storage', 'maxBytes', 'eventPartitions', 'rawPartitions'],
   },
   consumer: {
     type: 'object',

@@ -8,6 +8,6 @@ export { atLeast, ensureConsumer, ensureStream, provisionTopology, serverVersion
 export { outputMsgId, publishAll, type OutputMessage } from './publisher.ts';
 export { runService, type InputSpec, type ServiceContext, type ServiceDefinition } from './service.ts';
 export { quarantineOutputs, type QuarantineRecord } from './quarantine.ts';
-export { eventPartitionOf, KV_BUCKETS, ownedEventPartitions, STREAMS, subjects, token, type StreamKey } from './topology.ts';
+export { eventPartitionOf, KV_BUCKETS, ownedEventPartitions, rawPartitionOf, STREAMS, subjects, token, type StreamKey } from './topology.ts';
 export { isMain } from './isMain.ts';
 export { faultPoint } from './faultPoints.ts';

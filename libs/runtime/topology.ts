@@ -8,7 +8,7 @@ export interface StreamSpec {
 }
 
 export const STREAMS = {
-  raw: { name: 'RAW', subjects: ['raw.>'], doc: 'raw batches from sources: raw.<source>; the replay buffer; bronze sink and splitter read it' },
+  raw: { name: 'RAW', subjects: ['raw.>'], doc: 'raw batches from sources: raw.<source>.<partition>; the replay buffer; bronze sink and splitter read it' },
   categorized: { name: 'CATEGORIZED', subjects: ['cat.>'], doc: 'records split by category: cat.<source>.<category>; one parser deployment per category' },
   parsed: { name: 'PARSED', subjects: ['parsed.>'], doc: 'typed Arrow IPC batches per table: parsed.<table>; enricher reads it' },
   events: { name: 'EVENTS', subjects: ['events.>'], doc: 'enriched Arrow IPC batches per table and partition: events.<table>.<partition>; detector and silver sink read it' },
@@ -20,7 +20,10 @@ export const STREAMS = {
 export type StreamKey = keyof typeof STREAMS;
 
 export const subjects = {
-  raw: (source: string) => `raw.${token(source)}`,
+  /** One raw partition of a source (see rawPartitionOf); `raw.<source>.*` is all of them, `raw.*.<p>` one partition of all. */
+  raw: (source: string, partition = 0) => `raw.${token(source)}.${partition}`,
+  rawAllPartitions: (source: string) => `raw.${token(source)}.*`,
+  rawPartition: (partition: number) => `raw.*.${partition}`,
   categorized: (source: string, category: string) => `cat.${token(source)}.${token(category)}`,
   parsed: (table: string) => `parsed.${token(table)}`,
   /** One partition of a table's enriched events (see eventPartitionOf); `events.<table>.>` is all of them. */
@@ -30,6 +33,20 @@ export const subjects = {
   quarantine: (stage: string, table: string) => `quarantine.${token(stage)}.${token(table)}`,
   dlq: (stage: string) => `dlq.${token(stage)}`,
 };
+
+/**
+ * The raw partition of an object (file, object key, topic:partition, sender): all batches of one object share a
+ * partition, so a replay repeats the same subjects and message ids. FNV-1a: stable across processes and versions.
+ */
+export function rawPartitionOf(object: string, partitions: number): number {
+  if (partitions <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < object.length; i++) {
+    h ^= object.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
 
 /**
  * The event partition of an enricher input with stream sequence `seq`: deterministic, so a redelivered input is

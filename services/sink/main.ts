@@ -11,7 +11,7 @@ import type { OpenStoreOptions } from '@sluice/storage';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
 import { tableHandler, type HandlerState } from './handler.ts';
-import { silverPartitionIds, sinkPlacement } from './replicas.ts';
+import { bronzePartitionIds, silverPartitionIds, sinkPlacement } from './replicas.ts';
 import { TableWriter, type FlushPolicy } from './tableWriter.ts';
 
 export interface SinkConfig {
@@ -99,11 +99,11 @@ export const sink: ServiceDefinition<SinkConfig> = {
   },
   async setup({ config, log, metrics }) {
     const { lakePath, flush } = config.sink;
-    const placement = sinkPlacement(config.streams.eventPartitions, config.sink.replica, config.sink.replicas);
-    // The unpartitioned inputs (RAW, ALERTS, QUARANTINE, CATEGORIZED) have one writer: replica 0.
+    const placement = sinkPlacement(config.streams.eventPartitions, config.sink.replica, config.sink.replicas, config.streams.rawPartitions);
+    // The unpartitioned low-volume inputs (ALERTS, QUARANTINE, unrouted CATEGORIZED) have one writer: replica 0.
     const only0 = placement.writesUnpartitionedLayers;
-    const layers = { ...config.sink.layers, bronze: config.sink.layers.bronze && only0, gold: config.sink.layers.gold && only0, quarantine: config.sink.layers.quarantine && only0, unrouted: config.sink.layers.unrouted && only0 };
-    log.info({ replica: placement.replica, replicas: placement.replicas, eventPartitions: config.streams.eventPartitions, silverPartitions: placement.partitions }, 'sink placement');
+    const layers = { ...config.sink.layers, gold: config.sink.layers.gold && only0, quarantine: config.sink.layers.quarantine && only0, unrouted: config.sink.layers.unrouted && only0 };
+    log.info({ replica: placement.replica, replicas: placement.replicas, eventPartitions: config.streams.eventPartitions, silverPartitions: placement.partitions, rawPartitions: placement.rawPartitions }, 'sink placement');
     if (config.sink.layers.silver && placement.partitions.length === 0) log.warn({ replica: placement.replica }, 'this replica owns no event partition (sink.replicas > streams.eventPartitions): no silver writes');
     const storeOptions = storeOptionsOf(config.sink.storage);
     const commits = new Counter({ name: 'sluice_delta_commits_total', help: 'Delta commits by table', labelNames: ['table'], registers: [metrics.registry] });
@@ -141,8 +141,12 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const maxInFlight = 4096;
     const inputs: InputSpec[] = [];
     if (layers.bronze) {
-      const w = await open(bronzeTable, 'sluice-sink-bronze');
-      inputs.push({ stream: STREAMS.raw.name, durable: 'sink-bronze', filterSubject: 'raw.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
+      // Like silver: one consumer and one txn appId per owned raw partition, so replicas append to bronze together.
+      for (const p of placement.rawPartitions) {
+        const ids = bronzePartitionIds(p);
+        const w = await open(bronzeTable, ids.appId);
+        inputs.push({ stream: STREAMS.raw.name, durable: ids.durable, filterSubject: subjects.rawPartition(p), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
+      }
     }
     if (layers.silver) {
       // One consumer and one TableWriter (own txn appId, so own position) per owned partition of each table:

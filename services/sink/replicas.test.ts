@@ -1,7 +1,7 @@
 // Partition → replica ownership: every partition has exactly one owner, and bad replica settings name the keys.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, eventPartitionOf, ownedEventPartitions } from '@sluice/runtime';
-import { silverPartitionIds, sinkPlacement } from './replicas.ts';
+import { ConfigError, eventPartitionOf, ownedEventPartitions, rawPartitionOf, subjects } from '@sluice/runtime';
+import { bronzePartitionIds, silverPartitionIds, sinkPlacement } from './replicas.ts';
 
 describe('sink replicas', () => {
   it('gives each event partition to exactly one replica (p % replicas)', () => {
@@ -21,7 +21,23 @@ describe('sink replicas', () => {
   it('only replica 0 writes the unpartitioned layers', () => {
     expect(sinkPlacement(4, 0, 2).writesUnpartitionedLayers).toBe(true);
     expect(sinkPlacement(4, 1, 2).writesUnpartitionedLayers).toBe(false);
-    expect(sinkPlacement(1, 0, 1)).toEqual({ replica: 0, replicas: 1, partitions: [0], writesUnpartitionedLayers: true });
+    expect(sinkPlacement(1, 0, 1)).toEqual({ replica: 0, replicas: 1, partitions: [0], rawPartitions: [0], writesUnpartitionedLayers: true });
+  });
+
+  it('splits raw partitions (bronze) across replicas like event partitions', () => {
+    expect(sinkPlacement(4, 0, 2, 4).rawPartitions).toEqual([0, 2]);
+    expect(sinkPlacement(4, 1, 2, 4).rawPartitions).toEqual([1, 3]);
+    expect(sinkPlacement(4, 1, 2).rawPartitions).toEqual([]);
+    expect(bronzePartitionIds(2)).toEqual({ durable: 'sink-bronze-p2', appId: 'sluice-sink-bronze-p2' });
+  });
+
+  it('puts every batch of one object in one raw partition, spread over the partitions', () => {
+    expect(rawPartitionOf('a/b.json', 1)).toBe(0);
+    expect(rawPartitionOf('a/b.json', 8)).toBe(rawPartitionOf('a/b.json', 8));
+    const hits = new Set(Array.from({ length: 200 }, (_, i) => rawPartitionOf(`file-${i}.json`, 4)));
+    expect([...hits].sort()).toEqual([0, 1, 2, 3]);
+    expect(subjects.raw('zeek', 3)).toBe('raw.zeek.3');
+    expect(subjects.raw('zeek')).toBe('raw.zeek.0');
   });
 
   it('refuses a replica outside 0…replicas-1, naming the keys', () => {

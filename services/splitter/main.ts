@@ -26,7 +26,7 @@ export const splitter: ServiceDefinition<SplitterConfig> = {
       inputs: sources.map(({ source, family }) => ({
         stream: STREAMS.raw.name,
         durable: `splitter-${source}`,
-        filterSubject: subjects.raw(source),
+        filterSubject: subjects.rawAllPartitions(source),
         handler: async (msg) => {
           const stats: SplitStats = { byCategory: new Map(), skipped: 0 };
           const out = splitBatch(msg, family, stats);

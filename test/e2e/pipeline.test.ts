@@ -233,7 +233,7 @@ describe('pipeline end to end', () => {
       const jsm = await jetstreamManager(nc);
       // Kill as soon as the collector has stored its first envelope of these files (about a second after they
       // appear: settle 0.5 s, poll 1 s), so the kill lands while it is still publishing and recording positions.
-      await until(async () => (await countSubject(jsm, 'RAW', 'raw.defender')) > 0, 30_000, 'the collector to start publishing');
+      await until(async () => (await countSubject(jsm, 'RAW', 'raw.defender.0')) > 0, 30_000, 'the collector to start publishing');
       await h.pipeline.kill('collector', 'SIGKILL');
       await h.pipeline.restart('collector');
       await waitReady(h.pipeline, 90_000, ['collector']);
@@ -253,7 +253,7 @@ describe('pipeline end to end', () => {
       await until(finished, 90_000, 'the restarted collector to finish every file');
 
       // RAW holds every record exactly once: the replayed batches were dropped as duplicates.
-      const raw = await readSubject(jsm, 'RAW', 'raw.defender');
+      const raw = await readSubject(jsm, 'RAW', 'raw.defender.0');
       expect(raw.reduce((s, e) => s + Number(e.headers[H.count]), 0)).toBe(gen.records.length);
       expect(new Set(raw.flatMap((e) => e.lines)).size).toBe(gen.records.length);
     } finally {

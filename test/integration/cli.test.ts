@@ -85,7 +85,7 @@ describe('sluice CLI and services', () => {
     const status = run(['cli/main.ts', 'status', '--nats', url!, '--interval', '1']);
     expect(status.status).toBe(0);
     for (const s of ['RAW', 'CATEGORIZED', 'PARSED', 'EVENTS', 'ALERTS', 'QUARANTINE', 'DLQ']) expect(status.stdout).toMatch(new RegExp(`^${s}\\s`, 'm'));
-    for (const c of ['splitter-defender', 'parser-defender-DeviceLogonEvents', 'enricher', 'sink-bronze', 'detector-vulnerable_service_listening-defender_device_network_events']) expect(status.stdout).toContain(`  ${c} `);
+    for (const c of ['splitter-defender', 'parser-defender-DeviceLogonEvents', 'enricher', 'sink-bronze-p0', 'detector-vulnerable_service_listening-defender_device_network_events']) expect(status.stdout).toContain(`  ${c} `);
     expect(status.stdout.split('\n')[0]).toMatch(/stream \/ consumer\s+messages\s+pending\s+ack pending\s+redelivered\s+msgs\/s/);
     const code = await new Promise<number | null>((resolve) => {
       child.once('exit', (c) => resolve(c));

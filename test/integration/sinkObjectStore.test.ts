@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnBuilder } from '@sluice/columnar';
-import { readTable, type DeltaColumn } from '@sluice/delta';
+import { DeltaTable, readTable, type DeltaColumn } from '@sluice/delta';
+import { summarise } from '../../cli/lakeTables.ts';
 import { createLogger } from '@sluice/runtime';
 import { openStore } from '@sluice/storage';
 import { storeOptionsOf, tableLocation } from '../../services/sink/main.ts';
@@ -76,4 +77,22 @@ describe.skipIf(!hasMinio && !required)('sink TableWriter on S3 (MinIO)', () => 
     const log0 = (await openStore(root, storeOptions).list('_delta_log/')).map((o) => o.key);
     expect(log0).toEqual(['_delta_log/00000000000000000000.json', '_delta_log/00000000000000000001.json', '_delta_log/00000000000000000002.json', '_delta_log/00000000000000000003.json']);
   }, 120_000);
+
+  it('`sluice tables` summarises the tables of an s3:// lake at the locations the sink writes', async () => {
+    const lakePath = `s3://lake/cli-${randomUUID()}`;
+    const storeOptions = { s3: { endpoint: server.endpoint } };
+    const columns: DeltaColumn[] = [{ name: 'id', type: 'long', nullable: false }];
+    for (const [layer, name, n] of [['bronze', 'bronze', 3], ['gold', 'alerts', 2]] as const) {
+      const t = await DeltaTable.openOrCreate(tableLocation(lakePath, layer, name), { columns, partitionBy: [], storeOptions });
+      const b = new ColumnBuilder(columns);
+      for (let i = 0; i < n; i++) b.append({ id: i });
+      await t.append(b.build());
+    }
+    const tables = await summarise(lakePath, storeOptions);
+    expect(tables.map((t) => [t.name, t.rows, t.files, t.version])).toEqual([
+      ['bronze/bronze', 3, 1, 1],
+      ['gold/alerts', 2, 1, 1],
+    ]);
+    expect(tables[0]!.path).toBe(`${lakePath}/bronze/bronze`);
+  }, 60_000);
 });
