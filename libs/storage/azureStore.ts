@@ -1,9 +1,10 @@
 // Azure Blob Storage and ADLS Gen2 (through its Blob endpoint, which hierarchical-namespace accounts serve too).
 // putIfAbsent = block-blob upload with `If-None-Match: *`: 409 BlobAlreadyExists / 412 ConditionNotMet mean the
 // blob exists. Credentials: a connection string, an account key, a SAS token, an explicit credential, or
-// DefaultAzureCredential when the optional @azure/identity package is installed; never logged or put in errors.
+// @azure/identity's DefaultAzureCredential (managed identity, workload identity, …); never logged or put in errors.
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, StorageSharedKeyCredential, type AnonymousCredential, type ContainerClient } from '@azure/storage-blob';
 import type { ListedObject, ObjectInfo, ObjectStore } from './objectStore.ts';
 import { checkKey, checkPrefix, PUT_ID, redact, sortAndFilter, StorageError } from './storeUtil.ts';
@@ -86,7 +87,7 @@ export class AzureBlobStore implements ObjectStore {
     ];
   }
 
-  /** The container client, built on first use (DefaultAzureCredential needs an async import). */
+  /** The container client, built on first use (connection errors surface on the first operation, not in the constructor). */
   private container(): Promise<ContainerClient> {
     this.containerPromise ??= this.connect().catch((e: unknown) => {
       this.containerPromise = undefined;
@@ -118,7 +119,7 @@ export class AzureBlobStore implements ObjectStore {
     } else if (!credential && sas) {
       endpoint += (sas.startsWith('?') ? '' : '?') + sas;
     } else if (!credential) {
-      credential = await defaultAzureCredential();
+      credential = defaultAzureCredential();
     }
     return new BlobServiceClient(endpoint, credential).getContainerClient(this.containerName);
   }
@@ -231,19 +232,9 @@ export class AzureBlobStore implements ObjectStore {
   }
 }
 
-async function defaultAzureCredential(): Promise<BlobCredential> {
-  // Optional dependency: named through a variable so the project builds without it.
-  const pkg = '@azure/identity';
-  let mod: { DefaultAzureCredential?: new () => BlobCredential };
-  try {
-    mod = (await import(pkg)) as typeof mod;
-  } catch {
-    throw new StorageError(
-      'no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN (or install @azure/identity for DefaultAzureCredential)',
-    );
-  }
-  if (!mod.DefaultAzureCredential) throw new StorageError('@azure/identity has no DefaultAzureCredential');
-  return new mod.DefaultAzureCredential();
+/** The SDK's standard chain: environment service principal, workload identity, managed identity, Azure CLI, … */
+function defaultAzureCredential(): BlobCredential {
+  return new DefaultAzureCredential();
 }
 
 function secretsOfConnectionString(cs: string | undefined): string[] {

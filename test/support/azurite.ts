@@ -1,6 +1,6 @@
 // Starts a real Azurite Blob service (npm dev dependency `azurite`) on a free loopback port with a temporary
 // store, for tests. Uses Azurite's well-known development account.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,13 +30,27 @@ export function findAzurite(): string | null {
   return existsSync(bin) ? bin : null;
 }
 
-/** Starts Azurite; `container`, when given, is created so tests can use it at once. */
-export async function startAzurite(opts: { container?: string } = {}): Promise<AzuriteHandle> {
+/** A self-signed certificate for 127.0.0.1 (openssl), for HTTPS test servers; files live in `dir`. */
+export function selfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/**
+ * Starts Azurite; `container`, when given, is created so tests can use it at once (not with `oauth`, where the
+ * caller creates it with its token). `oauth` serves HTTPS with a self-signed certificate and accepts bearer tokens
+ * (`--oauth basic`: issuer, audience and lifetime checked, signature not).
+ */
+export async function startAzurite(opts: { container?: string; oauth?: boolean } = {}): Promise<AzuriteHandle & { cert?: string }> {
   const bin = findAzurite();
   if (!bin) throw new Error('azurite not found: run `npm install` at the repository root (dev dependency "azurite")');
   const location = mkdtempSync(join(tmpdir(), 'sluice-azurite-'));
   const port = await freePort();
   const args = ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--disableTelemetry'];
+  const tls = opts.oauth ? selfSignedCert(location) : undefined;
+  if (tls) args.push('--oauth', 'basic', '--cert', tls.cert, '--key', tls.key);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const onData = (d: Buffer) => (log = (log + d.toString()).slice(-8000));
@@ -51,14 +65,15 @@ export async function startAzurite(opts: { container?: string } = {}): Promise<A
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
-  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`;
-  if (opts.container) await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(opts.container).create();
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const connectionString = `DefaultEndpointsProtocol=${tls ? 'https' : 'http'};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`;
+  if (opts.container && !tls) await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(opts.container).create();
   return {
     endpoint,
     connectionString,
     accountName: AZURITE_ACCOUNT,
     accountKey: AZURITE_KEY,
+    cert: tls?.cert,
     process: child,
     async stop() {
       await stopChild(child, 'SIGTERM', 10_000);
