@@ -242,24 +242,23 @@ function bsdTimestamp(match: RegExpExecArray, options: SyslogOptions): { micros:
   return resolveYear(at, options.referenceMs ?? Date.now());
 }
 
+/** How far after the reference a year-less timestamp may lie (clock skew, a file dated at the start of its period). */
+export const YEAR_LOOKAHEAD_DAYS = 30;
+
 /**
- * The year that puts a year-less timestamp closest to the reference time: a December line read on 1 January
- * belongs to the previous year, a 1 January line stamped by a clock slightly ahead of a 31 December reference to
- * the next one. Feb 29 only exists in leap years, so impossible candidates are skipped.
+ * Logs describe the past: a year-less timestamp gets the latest year that puts it no more than
+ * YEAR_LOOKAHEAD_DAYS after the reference. A December line read on 1 January belongs to the previous year; a
+ * 1 January line stamped by a clock slightly ahead of a 31 December reference to the next one. Feb 29 only exists in
+ * leap years, so impossible candidates are skipped.
  */
 function resolveYear(at: (year: number) => number | null, referenceMs: number): { micros: number; inferred: boolean } | null {
-  const ref = referenceMs * 1000;
+  const limit = (referenceMs + YEAR_LOOKAHEAD_DAYS * 86_400_000) * 1000;
   const refYear = new Date(referenceMs).getUTCFullYear();
-  let best: number | null = null;
-  for (const y of [refYear - 1, refYear, refYear + 1]) {
+  for (let y = refYear + 1; y > refYear - 8; y--) {
     const t = at(y);
-    if (t !== null && (best === null || Math.abs(t - ref) < Math.abs(best - ref))) best = t;
+    if (t !== null && t <= limit) return { micros: t, inferred: true };
   }
-  if (best === null) {
-    // Feb 29 far from a leap year: take the nearest leap year before the reference.
-    for (let y = refYear; y > refYear - 8 && best === null; y--) best = at(y);
-  }
-  return best === null ? null : { micros: best, inferred: true };
+  return null;
 }
 
 function daysInMonth(year: number, month: number): number {

@@ -133,6 +133,9 @@ export function splitVpcFlowLine(line: string): string[] {
  * this list is still a header, while a data line (numbers, addresses, `vpc-0abc…` ids) never is.
  */
 export function isVpcFlowHeader(line: string): boolean {
+  // Cheap exit for data lines (they start with a digit, `-` or `{`): this runs on every line of every file.
+  const c = line.trimStart().charCodeAt(0);
+  if (!(c >= 0x61 && c <= 0x7a)) return false;
   const tokens = splitVpcFlowLine(line);
   if (tokens.length === 0) return false;
   let known = 0;

@@ -44,12 +44,11 @@ export const ZEEK_HEADER_KEYS: ReadonlySet<string> = new Set([
 /** The keyword of a `#keyword…` line (`fields` for `#fields\tts…`), or undefined for other lines. */
 export function zeekHeaderKey(line: string): string | undefined {
   if (!line.startsWith('#')) return undefined;
-  const m = /^#([a-z_]+)/.exec(line);
+  const m = /^#([a-z_]+)(?![A-Za-z0-9_])/.exec(line);
   return m ? m[1] : undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-const HEX2 = /^[0-9a-fA-F]{2}$/;
 
 /**
  * Undoes Zeek's escaping: `\xNN` is a raw byte, `\\` a backslash. Escaped bytes are reassembled as UTF-8 (Zeek escapes
@@ -57,27 +56,15 @@ const HEX2 = /^[0-9a-fA-F]{2}$/;
  */
 export function unescapeZeek(s: string): string {
   if (s.indexOf('\\') < 0) return s;
-  let out = '';
-  // Escaped bytes are collected and decoded together: a multi-byte UTF-8 character arrives as several `\xNN`.
-  const bytes: number[] = [];
-  const flush = (): void => {
-    if (bytes.length > 0) {
-      out += utf8.decode(new Uint8Array(bytes));
-      bytes.length = 0;
-    }
-  };
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '\\' && s[i + 1] === 'x' && HEX2.test(s.slice(i + 2, i + 4))) {
-      bytes.push(parseInt(s.slice(i + 2, i + 4), 16));
-      i += 3;
-      continue;
-    }
-    flush();
-    if (c === '\\' && s[i + 1] === '\\') i += 1;
-    out += c;
-  }
-  flush();
+  // A run of `\xNN` is decoded together: a multi-byte UTF-8 character arrives as several escaped bytes.
+  return s.replace(ESCAPE, (m) => (m === '\\\\' ? '\\' : utf8.decode(hexBytes(m))));
+}
+
+const ESCAPE = /(?:\\x[0-9a-fA-F]{2})+|\\\\/g;
+
+function hexBytes(run: string): Uint8Array {
+  const out = new Uint8Array(run.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(run.slice(i * 4 + 2, i * 4 + 4), 16);
   return out;
 }
 
@@ -164,30 +151,50 @@ function scalar(text: string, type: string): ZeekValue {
   }
 }
 
+/** Per-header decoding plan: element type of container fields (undefined for scalars), scalar type otherwise. */
+interface Plan {
+  element: (string | undefined)[];
+  scalar: string[];
+}
+const plans = new WeakMap<ZeekHeader, Plan>();
+
+function planOf(header: ZeekHeader): Plan {
+  let p = plans.get(header);
+  if (!p) {
+    const types = header.fields.map((_, i) => header.types[i] ?? 'string');
+    p = { element: types.map(elementType), scalar: types };
+    plans.set(header, p);
+  }
+  return p;
+}
+
 /**
  * Decodes one data line with a parsed header into `{ fieldName: value }`. Unset fields (`-`) are null; `(empty)` is
  * `[]` for set/vector fields and `''` otherwise; containers split on the set separator before unescaping.
- * Throws ZeekFormatError when the header has no `#fields` or the line's field count differs from it.
+ * Throws ZeekFormatError when the header has no `#fields`, its `#types` count differs, or the line's field count differs.
  */
 export function decodeZeekLine(line: string, header: ZeekHeader): Record<string, ZeekValue> {
-  const { fields, types } = header;
+  const { fields, types, unsetField, emptyField, setSeparator } = header;
   if (fields.length === 0) throw new ZeekFormatError('no #fields header line precedes this record');
+  if (types.length !== 0 && types.length !== fields.length) {
+    throw new ZeekFormatError(`header declares ${fields.length} #fields but ${types.length} #types`);
+  }
   const values = stripCr(line).split(header.separator);
   if (values.length !== fields.length) {
     throw new ZeekFormatError(`line has ${values.length} fields, #fields declares ${fields.length}`);
   }
+  const plan = planOf(header);
   const out: Record<string, ZeekValue> = {};
   for (let i = 0; i < fields.length; i++) {
     const name = fields[i]!;
     const text = values[i]!;
-    const type = types[i] ?? 'string';
-    const element = elementType(type);
+    const element = plan.element[i];
     let value: ZeekValue;
-    if (text === header.unsetField) value = null;
+    if (text === unsetField) value = null;
     else if (element !== undefined) {
-      value = text === header.emptyField ? [] : text.split(header.setSeparator).map((e) => (e === header.unsetField ? null : scalar(unescapeZeek(e), element)));
-    } else if (text === header.emptyField) value = '';
-    else value = scalar(unescapeZeek(text), type);
+      value = text === emptyField ? [] : text.split(setSeparator).map((e) => (e === unsetField ? null : scalar(unescapeZeek(e), element)));
+    } else if (text === emptyField) value = '';
+    else value = scalar(unescapeZeek(text), plan.scalar[i]!);
     if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
     else out[name] = value;
   }

@@ -56,6 +56,6 @@ describe('markdownOf', () => {
     const all = markdownOfTables(Object.values(defenderTables), 'Defender tables');
     expect(all).toMatch(/^# Defender tables\n/);
     expect(all).toContain('- [defender_device_file_events](#defender_device_file_events) — silver');
-    expect(all.match(/^## /gm)).toHaveLength(5);
+    expect(all.match(/^## /gm)).toHaveLength(Object.keys(defenderTables).length);
   });
 });

@@ -8,4 +8,4 @@ export { jsonSchemaOf, JSON_SCHEMA_DRAFT, type JsonSchema, type JsonSchemaType }
 export * from './docs.ts';
 export * from './defender/index.ts';
 export * from './platform/index.ts';
-export { allTables } from './registry.ts';
+export { allTables, familyTables } from './registry.ts';

@@ -1,9 +1,9 @@
 // Silver tables for Defender XDR alerts: AdvancedHunting-AlertInfo (one row per alert) and -AlertEvidence (one row
 // per entity of an alert: file, process, IP, URL, user, mailbox, …), joined on AlertId.
 import type { TableDefinition } from '../tableDefinition.ts';
-import { prop } from './defenderColumns.ts';
+import { envelopeColumns, prop } from './defenderColumns.ts';
 import { keyPresent, valueKnown } from './defenderExpectations.ts';
-import { serviceTrailer, timestampColumn } from './serviceColumns.ts';
+import { timestampColumn } from './serviceColumns.ts';
 
 export const ALERT_SEVERITIES = ['Informational', 'Low', 'Medium', 'High', 'UnSpecified'] as const;
 export const EVIDENCE_ROLES = ['Impacted', 'Related', 'Contextual'] as const;
@@ -26,7 +26,7 @@ export const alertInfo: TableDefinition = {
     prop('ServiceSource', 'string', 'Product that raised the alert.'),
     prop('DetectionSource', 'string', 'Detection technology or sensor behind the alert.'),
     prop('AttackTechniques', 'json', 'MITRE ATT&CK techniques, JSON array text (may be empty text).'),
-    ...serviceTrailer(false).filter((c) => c.name !== 'ReportId'),
+    ...envelopeColumns(),
   ],
   expectations: [alertIdPresent, severityKnown],
 };
@@ -81,7 +81,7 @@ export const alertEvidence: TableDefinition = {
     prop('ResourceID', 'string', 'Identifier of the cloud resource.'),
     prop('SubscriptionId', 'string', 'Cloud subscription of the resource.'),
     prop('MachineGroup', 'string', 'Machine group of the device (present in streamed records).'),
-    ...serviceTrailer(false).filter((c) => c.name !== 'ReportId'),
+    ...envelopeColumns(),
   ],
   enrich: { geoip: ['RemoteIP'] },
   expectations: [

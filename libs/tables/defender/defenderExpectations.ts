@@ -63,19 +63,3 @@ export function valueKnown(name: string, column: string, known: readonly string[
     check: (row) => row[column] === null || row[column] === undefined || (typeof row[column] === 'string' && set.has(row[column])),
   };
 }
-
-const PORT_TEXT = /^\s*\d{1,5}\s*$/;
-
-/** Like portInRange for columns Microsoft types as string (Defender for Identity `Port`, `DestinationPort`). */
-export function portTextInRange(name: string, column: string, action: ExpectationAction = 'warn'): Expectation {
-  return {
-    name,
-    action,
-    description: `${column} is null or a whole number within 0..65535`,
-    check: (row) => {
-      const v = row[column];
-      if (v === null || v === undefined || v === '') return true;
-      return typeof v === 'string' && PORT_TEXT.test(v) && Number(v) <= 65_535;
-    },
-  };
-}

@@ -32,8 +32,8 @@ function validate(r: DefenderRecord): Validation | undefined {
 const key = (deviceId: unknown, reportId: unknown): string => `${String(deviceId)}/${String(reportId)}`;
 
 describe('defender registry', () => {
-  it('maps the five categories, with or without prefix, to snake_case silver tables', () => {
-    expect(Object.keys(defenderTables).sort()).toEqual([...DEFENDER_CATEGORIES].sort());
+  it('maps the five device categories, with or without prefix, to snake_case silver tables', () => {
+    expect(Object.keys(defenderTables)).toEqual(expect.arrayContaining([...DEFENDER_CATEGORIES]));
     expect(defenderTableName('AdvancedHunting-DeviceProcessEvents')).toBe('defender_device_process_events');
     expect(defenderTableName('DeviceNetworkEvents')).toBe('defender_device_network_events');
     expect(defenderTableName('AdvancedHunting-DeviceLogonEvents')).toBe('defender_device_logon_events');
@@ -44,7 +44,8 @@ describe('defender registry', () => {
     expect(defenderTableOf('AdvancedHunting-DeviceFileEvents')).toBe(defenderTables.DeviceFileEvents);
   });
 
-  it.each(Object.entries(defenderTables))('%s is a valid silver definition with lineage and expectations', (_category, def) => {
+  // The other AdvancedHunting tables (email, identity, alerts, …) are covered in libs/sources/defender.test.ts.
+  it.each(DEFENDER_CATEGORIES.map((c) => [c, defenderTables[c]!] as const))('%s is a valid silver definition with lineage and expectations', (_category, def) => {
     expect(() => assertValidDefinition(def)).not.toThrow();
     expect(def.layer).toBe('silver');
     expect(def.partitionBy).toEqual(['eventDate']);
@@ -165,7 +166,11 @@ describe('defender tables on generator records', () => {
 // The Sekoia samples are only read when present on this machine (they are not part of the repository).
 const SAMPLES = '/work/shared/samples/defender_xdr/sekoia-microsoft-365-defender';
 describe.skipIf(!existsSync(SAMPLES))('defender tables on real streamed samples (read-only, when available)', () => {
-  it('coerces every device-table sample without error', () => {
+  // Sekoia's anonymiser replaced InitiatingProcessSessionId (documented `long`; 0, 1, … in other public samples) by a
+  // GUID in these three DeviceEvents records: they quarantine on that column alone, by design.
+  const ANONYMISED_SESSION_ID = new Set(['test_device_events_get_clipboard_data.json', 'test_device_events_powershell_command.json', 'test_rdp_screenshot.json']);
+
+  it('coerces every sample without error (except the anonymised session ids)', () => {
     let n = 0;
     for (const file of readdirSync(SAMPLES).filter((f) => f.endsWith('.json'))) {
       const outer = JSON.parse(readFileSync(join(SAMPLES, file), 'utf8')) as { input?: { message?: string } };
@@ -174,10 +179,14 @@ describe.skipIf(!existsSync(SAMPLES))('defender tables on real streamed samples 
       const def: TableDefinition | undefined = defenderTableOf(record.category ?? '');
       if (!def) continue;
       const v = compileValidator(def)(record);
+      n++;
+      if (ANONYMISED_SESSION_ID.has(file)) {
+        expect(v.reasons, file).toEqual([expect.stringMatching(/^column InitiatingProcessSessionId: expected long, got string "[0-9-]+"$/)]);
+        continue;
+      }
       expect(v.reasons, file).toEqual([]);
       expect(v.disposition, file).toBe('keep');
-      n++;
     }
-    expect(n).toBeGreaterThanOrEqual(5);
+    expect(n).toBeGreaterThanOrEqual(26);
   });
 });

@@ -35,7 +35,8 @@ export const deviceEvents: TableDefinition = {
     prop('LocalPort', 'integer', 'Port on the device.'),
     prop('FileOriginUrl', 'string', 'URL the file was downloaded from.'),
     prop('FileOriginIP', 'string', 'IP address the file was downloaded from.'),
-    ...initiatingProcessColumns(),
+    // Microsoft documents no integrity level / token elevation of the initiating process for this table.
+    ...initiatingProcessColumns().filter((c) => c.name !== 'InitiatingProcessIntegrityLevel' && c.name !== 'InitiatingProcessTokenElevation'),
     prop('InitiatingProcessLogonId', 'long', 'Logon session of the initiating process.'),
     prop('InitiatingProcessUniqueId', 'string', 'Unique id of the initiating process (kept as text: values exceed 2^53).'),
     ...initiatingSessionColumns(),

@@ -1,6 +1,7 @@
 // Silver tables for the Defender for Office 365 AdvancedHunting tables: EmailEvents (one row per message and
 // recipient), EmailAttachmentInfo, EmailUrlInfo, EmailPostDeliveryEvents (ZAP, manual remediation) and
-// UrlClickEvents (Safe Links clicks). Messages are keyed by NetworkMessageId.
+// UrlClickEvents (Safe Links clicks), plus MessagePostDeliveryEvents (the Teams counterpart of post-delivery actions).
+// Messages are keyed by NetworkMessageId (email) or TeamsMessageId (Teams).
 import type { TableDefinition } from '../tableDefinition.ts';
 import { prop } from './defenderColumns.ts';
 import { actionTypeKnown, keyPresent, valueKnown } from './defenderExpectations.ts';
@@ -8,6 +9,7 @@ import { serviceTrailer, timestampColumn } from './serviceColumns.ts';
 
 export const DELIVERY_ACTIONS = ['Delivered', 'Junked', 'Blocked', 'Replaced'] as const;
 export const EMAIL_DIRECTIONS = ['Inbound', 'Outbound', 'Intra-org', 'Unknown'] as const;
+export const TEAMS_POST_DELIVERY_ACTION_TYPES = ['Manual remediation', 'Phish ZAP', 'Malware ZAP'] as const;
 export const URL_CLICK_ACTION_TYPES = ['ClickAllowed', 'ClickBlocked', 'ClickBlockedByTenantPolicy', 'UrlErrorPage', 'UrlScanInProgress'] as const;
 
 const networkMessageIdPresent = keyPresent('network_message_id_present', 'NetworkMessageId', 'it identifies the message across the email tables');
@@ -44,8 +46,6 @@ export const emailEvents: TableDefinition = {
     prop('EmailDirection', 'string', 'Direction: Inbound, Outbound, Intra-org.'),
     prop('DeliveryAction', 'string', 'Delivery action: Delivered, Junked, Blocked, Replaced.'),
     prop('DeliveryLocation', 'string', 'Where the message was delivered (Inbox/folder, Junk, Quarantine, …).'),
-    prop('LatestDeliveryLocation', 'string', 'Last known location of the message.'),
-    prop('LatestDeliveryAction', 'string', 'Last known action on the message.'),
     prop('ThreatTypes', 'string', 'Verdicts of the filtering stack (Phish, Malware, Spam, …).'),
     prop('ThreatNames', 'string', 'Names of the detected threats.'),
     prop('DetectionMethods', 'json', 'Detection technologies per verdict, JSON object text (e.g. {"Phish":["URL detonation"]}).'),
@@ -174,5 +174,35 @@ export const urlClickEvents: TableDefinition = {
     keyPresent('report_id_present', 'ReportId', 'it identifies the click; click-through rows share it'),
     keyPresent('url_present', 'Url', 'the row is about this URL', 'warn'),
     actionTypeKnown(URL_CLICK_ACTION_TYPES),
+  ],
+};
+
+export const messagePostDeliveryEvents: TableDefinition = {
+  name: 'defender_message_post_delivery_events',
+  layer: 'silver',
+  doc: 'Actions on Microsoft Teams messages after delivery: ZAP, manual remediation (AdvancedHunting-MessagePostDeliveryEvents) streamed through Event Hubs.',
+  partitionBy: ['eventDate'],
+  eventTime: 'Timestamp',
+  columns: [
+    timestampColumn(),
+    prop('TeamsMessageId', 'string', 'Identifier of the Teams message in Microsoft 365.', false),
+    prop('Action', 'string', 'Action taken on the message (Blocked, Moved to quarantine).'),
+    prop('ActionType', 'string', 'Kind of post-delivery action: Manual remediation, Phish ZAP, Malware ZAP.'),
+    prop('ActionTrigger', 'string', 'What triggered the action (administrator, SpecialAction such as ZAP).'),
+    prop('ActionResult', 'string', 'Result of the action.'),
+    prop('SenderEmailAddress', 'string', 'Address of the sender.'),
+    prop('RecipientDetails', 'json', 'Recipients (SMTP address, display name, type, object id), JSON array.'),
+    prop('ThreadTypes', 'string', 'Verdicts of the filtering stack on the message (the streamed name of ThreatTypes).'),
+    prop('ThreatTypes', 'string', 'Verdicts of the filtering stack on the message.'),
+    prop('ConfidenceLevel', 'json', 'Confidence level per threat type, JSON.'),
+    prop('DetectionMethods', 'json', 'Detection technologies per verdict, JSON object text.'),
+    prop('LatestDeliveryLocation', 'string', 'Last known location of the message.'),
+    prop('IsExternalThread', 'boolean', 'Whether the thread has external recipients.'),
+    prop('SafetyTip', 'string', 'Safety tip added to the message, if any.'),
+    ...serviceTrailer(false),
+  ],
+  expectations: [
+    keyPresent('teams_message_id_present', 'TeamsMessageId', 'it identifies the message'),
+    actionTypeKnown(TEAMS_POST_DELIVERY_ACTION_TYPES),
   ],
 };

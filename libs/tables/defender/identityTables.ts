@@ -3,7 +3,7 @@
 // (directory changes: group membership, password resets, …). Rows are keyed by the string ReportId.
 import type { TableDefinition } from '../tableDefinition.ts';
 import { prop } from './defenderColumns.ts';
-import { actionTypeKnown, isPresent, keyPresent, portTextInRange } from './defenderExpectations.ts';
+import { actionTypeKnown, isPresent, keyPresent, portInRange } from './defenderExpectations.ts';
 import { identityAccountColumns, identityEndpointColumns, serviceTrailer, timestampColumn } from './serviceColumns.ts';
 
 export const IDENTITY_LOGON_ACTION_TYPES = ['LogonSuccess', 'LogonFailed'] as const;
@@ -16,7 +16,7 @@ const actionTypePresent: TableDefinition['expectations'][number] = {
   description: 'ActionType is non-empty (it names the kind of activity)',
   check: (row) => isPresent(row.ActionType),
 };
-const portRules = [portTextInRange('valid_port', 'Port'), portTextInRange('valid_destination_port', 'DestinationPort')];
+const portRules = [portInRange('valid_port', 'Port'), portInRange('valid_destination_port', 'DestinationPort')];
 
 export const identityLogonEvents: TableDefinition = {
   name: 'defender_identity_logon_events',

@@ -6,12 +6,37 @@ import { deviceLogonEvents } from './deviceLogonEvents.ts';
 import { deviceNetworkEvents } from './deviceNetworkEvents.ts';
 import { deviceProcessEvents } from './deviceProcessEvents.ts';
 import { deviceRegistryEvents } from './deviceRegistryEvents.ts';
+import { alertEvidence, alertInfo } from './alertTables.ts';
+import { cloudAppEvents, cloudAuditEvents } from './cloudTables.ts';
+import { deviceEvents } from './deviceEvents.ts';
+import { deviceImageLoadEvents } from './deviceImageLoadEvents.ts';
+import { deviceFileCertificateInfo, deviceInfo, deviceNetworkInfo } from './deviceInventory.ts';
+import { emailAttachmentInfo, emailEvents, emailPostDeliveryEvents, emailUrlInfo, messagePostDeliveryEvents, urlClickEvents } from './emailTables.ts';
+import { identityDirectoryEvents, identityLogonEvents, identityQueryEvents } from './identityTables.ts';
 
 export { deviceFileEvents, FILE_ACTION_TYPES } from './deviceFileEvents.ts';
 export { deviceLogonEvents, LOGON_ACTION_TYPES, LOGON_TYPES } from './deviceLogonEvents.ts';
 export { deviceNetworkEvents, NETWORK_ACTION_TYPES } from './deviceNetworkEvents.ts';
 export { deviceProcessEvents, PROCESS_ACTION_TYPES } from './deviceProcessEvents.ts';
 export { deviceRegistryEvents, REGISTRY_ACTION_TYPES } from './deviceRegistryEvents.ts';
+export { ALERT_SEVERITIES, alertEvidence, alertInfo, EVIDENCE_ROLES } from './alertTables.ts';
+export { cloudAppEvents, cloudAuditEvents } from './cloudTables.ts';
+export { deviceEvents } from './deviceEvents.ts';
+export { deviceImageLoadEvents, IMAGE_LOAD_ACTION_TYPES } from './deviceImageLoadEvents.ts';
+export { deviceFileCertificateInfo, deviceInfo, deviceNetworkInfo, ONBOARDING_STATUSES } from './deviceInventory.ts';
+export {
+  DELIVERY_ACTIONS,
+  EMAIL_DIRECTIONS,
+  emailAttachmentInfo,
+  emailEvents,
+  emailPostDeliveryEvents,
+  emailUrlInfo,
+  messagePostDeliveryEvents,
+  TEAMS_POST_DELIVERY_ACTION_TYPES,
+  URL_CLICK_ACTION_TYPES,
+  urlClickEvents,
+} from './emailTables.ts';
+export { IDENTITY_LOGON_ACTION_TYPES, identityDirectoryEvents, identityLogonEvents, identityQueryEvents } from './identityTables.ts';
 
 /** Prefix of the `category` field of streamed AdvancedHunting records. */
 export const ADVANCED_HUNTING_PREFIX = 'AdvancedHunting-';
@@ -23,6 +48,24 @@ export const defenderTables: Record<string, TableDefinition> = {
   DeviceLogonEvents: deviceLogonEvents,
   DeviceFileEvents: deviceFileEvents,
   DeviceRegistryEvents: deviceRegistryEvents,
+  DeviceEvents: deviceEvents,
+  DeviceImageLoadEvents: deviceImageLoadEvents,
+  DeviceInfo: deviceInfo,
+  DeviceNetworkInfo: deviceNetworkInfo,
+  DeviceFileCertificateInfo: deviceFileCertificateInfo,
+  EmailEvents: emailEvents,
+  EmailAttachmentInfo: emailAttachmentInfo,
+  EmailUrlInfo: emailUrlInfo,
+  EmailPostDeliveryEvents: emailPostDeliveryEvents,
+  UrlClickEvents: urlClickEvents,
+  MessagePostDeliveryEvents: messagePostDeliveryEvents,
+  IdentityLogonEvents: identityLogonEvents,
+  IdentityQueryEvents: identityQueryEvents,
+  IdentityDirectoryEvents: identityDirectoryEvents,
+  CloudAppEvents: cloudAppEvents,
+  CloudAuditEvents: cloudAuditEvents,
+  AlertInfo: alertInfo,
+  AlertEvidence: alertEvidence,
 };
 
 for (const def of Object.values(defenderTables)) assertValidDefinition(def);

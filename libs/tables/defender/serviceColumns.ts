@@ -27,15 +27,15 @@ export function identityAccountColumns(): ColumnDef[] {
   ];
 }
 
-/** Source and destination endpoints of the Defender for Identity tables (ports are strings in Microsoft's schema). */
+/** Source and destination endpoints of the Defender for Identity tables. */
 export function identityEndpointColumns(): ColumnDef[] {
   return [
     prop('DeviceName', 'string', 'Name of the device the activity came from.'),
     prop('IPAddress', 'string', 'IP address of the device the activity came from.'),
-    prop('Port', 'string', 'Source port of the activity (text in Microsoft\'s schema).'),
+    prop('Port', 'integer', 'Source port of the activity.'),
     prop('DestinationDeviceName', 'string', 'Device running the server application that processed the activity.'),
     prop('DestinationIPAddress', 'string', 'IP address of that device.'),
-    prop('DestinationPort', 'string', 'Destination port of the activity (text in Microsoft\'s schema).'),
+    prop('DestinationPort', 'integer', 'Destination port of the activity.'),
     prop('TargetDeviceName', 'string', 'Device the activity was applied to.'),
     prop('TargetAccountDisplayName', 'string', 'Display name of the account the activity was applied to.'),
     prop('Location', 'string', 'City, country or other location of the activity.'),

@@ -8,7 +8,7 @@ export type ZeekField = readonly [name: string, zeekType: string, doc: string];
 
 /** Zeek field name → column name (and key of the decoded record): dots of record fields become underscores. */
 export function zeekColumnName(field: string): string {
-  return field.replaceAll('.', '_');
+  return field.includes('.') ? field.replaceAll('.', '_') : field;
 }
 
 /** Column type of a Zeek type. `count` is uint64, held as long (values past 2^53 fail coercion rather than round). */

@@ -1,9 +1,12 @@
-// Silver table for Defender XDR AdvancedHunting-CloudAppEvents (Defender for Cloud Apps activity in Microsoft 365
-// and connected SaaS apps): declared columns, partitioning and expectations. RawEventData keeps the source audit record.
+// Silver tables for the Defender XDR cloud activity tables: AdvancedHunting-CloudAppEvents (Defender for Cloud Apps
+// activity in Microsoft 365 and connected SaaS apps) and -CloudAuditEvents (Defender for Cloud control-plane audit of
+// Azure, AWS, GCP and Kubernetes). RawEventData keeps the source audit record.
 import type { TableDefinition } from '../tableDefinition.ts';
 import { prop } from './defenderColumns.ts';
 import { isPresent, keyPresent } from './defenderExpectations.ts';
 import { serviceTrailer, timestampColumn } from './serviceColumns.ts';
+
+const reportIdPresent = keyPresent('report_id_present', 'ReportId', 'it identifies the event');
 
 export const cloudAppEvents: TableDefinition = {
   name: 'defender_cloud_app_events',
@@ -50,13 +53,51 @@ export const cloudAppEvents: TableDefinition = {
   ],
   enrich: { geoip: ['IPAddress'] },
   expectations: [
-    keyPresent('report_id_present', 'ReportId', 'it identifies the event'),
+    reportIdPresent,
     {
       // ActionType is the source application's own operation name: no closed list exists.
       name: 'action_type_present',
       action: 'warn',
       description: 'ActionType is non-empty (it names the activity)',
       check: (row) => isPresent(row.ActionType),
+    },
+  ],
+};
+
+export const cloudAuditEvents: TableDefinition = {
+  name: 'defender_cloud_audit_events',
+  layer: 'silver',
+  doc: 'Defender for Cloud control-plane audit events of Azure, AWS, GCP and Kubernetes (AdvancedHunting-CloudAuditEvents) streamed through Event Hubs.',
+  partitionBy: ['eventDate'],
+  eventTime: 'Timestamp',
+  columns: [
+    timestampColumn(),
+    prop('AuditSource', 'string', 'Cloud the audit record comes from (Azure, AWS, GCP).'),
+    prop('DataSource', 'string', 'Audit data source (Azure Resource Manager, Azure Kubernetes Service, AWS CloudTrail, …).'),
+    prop('ActionType', 'string', 'Kind of operation (Create, Read, Update, Delete, Other; streamed as CloudAuditEvent<Kind>).'),
+    prop('OperationName', 'string', 'Operation name as it appears in the audit record.'),
+    prop('ResourceId', 'string', 'Identifier of the cloud resource accessed.'),
+    prop('AzureResourceId', 'string', 'Azure resource id of the resource accessed.'),
+    prop('AwsResourceName', 'string', 'AWS resource name of the resource accessed.'),
+    prop('GcpFullResourceName', 'string', 'Google Cloud resource name of the resource accessed.'),
+    prop('Account', 'string', 'Account (object id, ARN, principal) that performed the operation.'),
+    prop('IPAddress', 'string', 'Client IP address (may list several, comma-separated).'),
+    prop('IsAnonymousProxy', 'boolean', 'Whether the IP address is a known anonymous proxy.'),
+    prop('CountryCode', 'string', 'Two-letter country of the client IP (Microsoft geolocation).'),
+    prop('City', 'string', 'City of the client IP (Microsoft geolocation).'),
+    prop('ISP', 'string', 'Internet service provider of the client IP.'),
+    prop('UserAgent', 'string', 'User agent of the client.'),
+    prop('RawEventData', 'json', 'Source audit record, JSON object.'),
+    ...serviceTrailer(true),
+  ],
+  enrich: { geoip: ['IPAddress'] },
+  expectations: [
+    reportIdPresent,
+    {
+      name: 'operation_name_present',
+      action: 'warn',
+      description: 'OperationName is non-empty (it names the audited operation)',
+      check: (row) => isPresent(row.OperationName),
     },
   ],
 };
