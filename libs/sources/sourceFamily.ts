@@ -15,6 +15,8 @@ export interface RecordContext {
    * latest set on every envelope of that file, so any batch can be decoded alone.
    */
   preamble: readonly string[];
+  /** When the collector ingested the envelope (ISO-8601), for records that carry no time of their own. */
+  ingestTime?: string;
 }
 
 /** One routed record: the category token (subject-safe: [A-Za-z0-9_-]) and the bytes the parser will decode. */

@@ -136,7 +136,7 @@ describe('threatintel family: AlienVault OTX', () => {
     ]);
   });
 
-  it('reads indicator-level lines with the pulse as an object or as JSON text; a line without any date is quarantined', () => {
+  it('reads indicator-level lines with the pulse as an object or as JSON text; without an ingest time a line without any date is quarantined', () => {
     const run = runFile('otx_indicators.ndjson');
     expect(rowOf(run, 'loader.example')).toMatchObject({
       type: 'domain',
@@ -153,6 +153,13 @@ describe('threatintel family: AlienVault OTX', () => {
       description: 'Win64:Loader',
     });
     expect(run.quarantined).toEqual([{ record: expect.objectContaining({ indicator: '198.51.100.23' }), reasons: ['column first_seen: required but missing'] }]);
+  });
+
+  it('dates an indicator that carries no date at all by its ingest time', () => {
+    const { records, ctx } = cut(readFileSync(join(FIXTURES, 'otx_indicators.ndjson')), 'otx_indicators.ndjson');
+    const run = runRecords(records, { ...ctx, ingestTime: '2024-03-21T12:00:00.000Z' });
+    expect(run.quarantined).toEqual([]);
+    expect(rowOf(run, '198.51.100.23')).toMatchObject({ type: 'IPv4', first_seen: us('2024-03-21T12:00:00Z') });
   });
 });
 

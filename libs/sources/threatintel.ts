@@ -37,6 +37,8 @@ const MAX_DEPTH = 4;
 
 /** Accumulates one envelope's route result; rejected elements of a container are re-serialised on their own. */
 class RouteOutput {
+  /** When a feed gives no date at all (OTX indicator export lines), first_seen is the ingest time: known since then. */
+  constructor(private readonly ingestTime: string | null = null) {}
   readonly routed: Routed[] = [];
   readonly rejected: Rejected[] = [];
   skipped = 0;
@@ -53,7 +55,7 @@ class RouteOutput {
       type,
       dataset,
       feed_type: feedType,
-      first_seen: fields.first_seen ?? null,
+      first_seen: fields.first_seen ?? this.ingestTime,
       last_seen: fields.last_seen ?? null,
       confidence: fields.confidence ?? null,
       tags: fields.tags && fields.tags.length > 0 ? fields.tags : null,
@@ -651,7 +653,7 @@ function csvRow(line: string, raw: Uint8Array, header: CsvHeader | null, out: Ro
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function routeThreatIntel(records: Uint8Array[], ctx: RecordContext): RouteResult {
-  const out = new RouteOutput();
+  const out = new RouteOutput(ctx.ingestTime || null);
   let header: CsvHeader | null | undefined;
   for (const raw of records) {
     let text: string;

@@ -89,7 +89,7 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
     bad.push({ stage: 'parser', table: def.name, rule, reason, raw, source, object, raw_seq: rawSeq, input_seq: msg.seq, ingest_time: ingestIso || null });
 
   const decode = ctx.family?.decode;
-  const recordCtx: RecordContext = { source, object, preamble: decodePreamble(msg.headers[H.preamble]) };
+  const recordCtx: RecordContext = { source, object, preamble: decodePreamble(msg.headers[H.preamble]), ingestTime: ingestIso || undefined };
   for (const line of splitLines(msg.data)) {
     const raw = dec.decode(line);
     let record: unknown;

@@ -21,7 +21,7 @@ export function splitBatch(msg: InputMessage, family: SourceFamily, stats?: Spli
   const source = msg.headers[H.source] ?? msg.subject.split('.')[1] ?? 'unknown';
   const object = msg.headers[H.object] ?? '';
   const preambleHeader = msg.headers[H.preamble];
-  const ctx: RecordContext = { source, object, preamble: decodePreamble(preambleHeader) };
+  const ctx: RecordContext = { source, object, preamble: decodePreamble(preambleHeader), ingestTime: msg.headers[H.ingestTime] };
   const result = family.route(splitLines(msg.data), ctx);
   const lineage: Record<string, string> = { [H.source]: source, [H.object]: object, [H.rawSeq]: String(msg.seq), [H.ingestTime]: msg.headers[H.ingestTime] ?? '' };
   if (preambleHeader) lineage[H.preamble] = preambleHeader;
