@@ -1,7 +1,7 @@
 // Buffers one Delta table's incoming batches and commits them together with a txn (appId, last stream sequence),
 // so a replay after a crash writes nothing twice. Each input message's promise resolves only after its commit.
 import { Table } from 'apache-arrow';
-import { DeltaTable, DeltaTxnConflictError, deltaTypeOf, type DeltaColumn } from '@sluice/delta';
+import { DeltaError, DeltaTable, DeltaTxnConflictError, deltaTypeOf, type DeltaColumn } from '@sluice/delta';
 import { faultPoint, type Logger } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 
@@ -37,7 +37,9 @@ export class TableWriter {
 
   private constructor(
     readonly name: string,
-    private readonly table: DeltaTable,
+    /** Undefined until the first flush when the table does not exist yet: a table appears with its first rows. */
+    private table: DeltaTable | undefined,
+    private readonly create: () => Promise<DeltaTable>,
     private readonly appId: string,
     private readonly policy: FlushPolicy,
     private readonly log: Logger,
@@ -61,8 +63,23 @@ export class TableWriter {
   }): Promise<TableWriter> {
     // A table definition that gains nullable columns (a new sluice version) evolves the table; incompatible changes
     // (type change, new required column) refuse to start with DeltaSchemaError naming the column.
-    const table = await DeltaTable.openOrCreate(opts.root, { name: opts.name, description: opts.description, columns: opts.columns, partitionBy: opts.partitionBy, schemaEvolution: 'addNewColumns', storeOptions: opts.storeOptions });
-    const w = new TableWriter(opts.name, table, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal);
+    const create = () => DeltaTable.openOrCreate(opts.root, { name: opts.name, description: opts.description, columns: opts.columns, partitionBy: opts.partitionBy, schemaEvolution: 'addNewColumns', storeOptions: opts.storeOptions });
+    // Most of the ~50 tables of a deployment never see a row of most sources: create a table with its first flush,
+    // not at start (a missing log has no txn, so the position is -1 either way).
+    const exists = (await DeltaTable.open(opts.root, { storeOptions: opts.storeOptions }).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof DeltaError && /is not a Delta table/.test(e.message)) return false;
+        throw e;
+      },
+    ));
+    const table = exists ? await create() : undefined;
+    const w = new TableWriter(opts.name, table, create, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal);
+    if (!table) {
+      w.addColumns(opts.columns);
+      opts.log.debug({ table: opts.name, appId: opts.appId }, 'delta table absent: created with its first rows');
+      return w;
+    }
     const snap = await table.snapshot();
     w.committed = snap.txns.get(opts.appId) ?? -1;
     // Columns of a type this library cannot write are left out: the append refuses such tables anyway.
@@ -128,6 +145,7 @@ export class TableWriter {
     const data = new Table(batch[0]!.data.schema, batch.flatMap((p) => p.data.batches));
     for (let attempt = 1; ; attempt++) {
       try {
+        this.table ??= await this.create();
         const res = await this.table.append(data, {
           txn: { appId: this.appId, version: maxSeq },
           operation: 'STREAMING UPDATE',
