@@ -63,3 +63,9 @@ test-object-stores: deps
 test-spark: deps
 	python3 -m pip install -q "pyspark==3.5.*" "delta-spark==3.2.*" deltalake pyarrow
 	SLUICE_REQUIRE_SPARK=1 npx vitest run --config test/interop/vitest.config.ts test/interop/spark.test.ts
+
+# Real sample files (../shared/samples; absent on CI: a note and exit 0) through every source family: a report.
+# Needs no nats-server. Options: make conformance CONFORMANCE_ARGS="--strict --samples DIR".
+.PHONY: conformance
+conformance: node_modules/.installed
+	npx tsx scripts/conformance.ts $(CONFORMANCE_ARGS)
