@@ -1,14 +1,14 @@
-// `sluice demo`: starts a fresh local pipeline, feeds the bundled Defender samples (directory + HTTP), waits until
+// `sluice demo`: starts a fresh local pipeline, feeds the bundled examples of every source family (directory + HTTP), waits until
 // everything is committed, prints the tables with row counts and the alert the local Slack receiver got, then stops.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWebhookReceiver } from '@sluice/slack';
 import { prefixLogger } from './devCommand.ts';
 import { formatSummary, summarise } from './lakeTables.ts';
 import { startLocalNats } from './natsProcess.ts';
-import { REPO_ROOT, startPipeline, waitReady } from './pipeline.ts';
+import { LOCAL_SOURCES, REPO_ROOT, startPipeline, waitReady } from './pipeline.ts';
 import { waitIdle } from './streamStatus.ts';
 
 export async function runDemo(o: { workDir: string; verbose: boolean }): Promise<number> {
@@ -26,15 +26,22 @@ export async function runDemo(o: { workDir: string; verbose: boolean }): Promise
     step(`${pipeline.services.size} services ready: ${[...pipeline.services.keys()].join(', ')}`);
     const samples = join(REPO_ROOT, 'examples', 'defender');
     const files = readdirSync(samples).filter((f) => f.endsWith('.json') || f.endsWith('.ndjson') || f.endsWith('.gz')).sort();
-    // One sample goes through the HTTP source, the others through the watched directory.
+    // One Defender sample goes through the HTTP source, the others through the watched directory.
     const posted = files.find((f) => f.endsWith('.json'));
     const dropped = files.filter((f) => f !== posted);
     for (const f of dropped) copyFileSync(join(samples, f), join(pipeline.inbox, f));
-    step(`copied ${dropped.length} sample files into ${pipeline.inbox}`);
+    step(`copied ${dropped.length} Defender sample files into ${pipeline.inbox}`);
     if (posted) {
       const res = await fetch(`${pipeline.httpUrl}/ingest/defender`, { method: 'POST', body: readFileSync(join(samples, posted)) });
       step(`POST ${posted} → ${res.status} ${(await res.text()).trim()}`);
     }
+    // Every other family's examples through its own inbox (examples/README.md says what each produces).
+    const others = LOCAL_SOURCES.filter((s) => s.source !== 'defender' && existsSync(join(REPO_ROOT, 'examples', s.family)));
+    for (const src of others) {
+      const dir = join(REPO_ROOT, 'examples', src.family);
+      for (const f of readdirSync(dir).filter((f) => !f.endsWith('.md'))) copyFileSync(join(dir, f), join(pipeline.inboxOf(src.source), f));
+    }
+    step(`copied the examples of ${others.map((s) => s.family).join(', ')} into their inboxes`);
     const nc = await connect({ servers: nats.url });
     const jsm = await jetstreamManager(nc);
     await new Promise((r) => setTimeout(r, 2000));

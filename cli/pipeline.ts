@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { families } from '@sluice/sources';
 import { freePort, stopChild } from './natsProcess.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +27,8 @@ export interface PipelineOptions {
    * --set sink.replicas=K`, each writing its share of the silver event partitions and of the raw partitions (bronze); replica 0 also gold, quarantine and unrouted.
    */
   sinkReplicas?: number;
+  /** Sources (default LOCAL_SOURCES: one per family, `inbox/<family>`). */
+  sources?: readonly LocalSource[];
   /** streams.eventPartitions (and rawPartitions) in the generated config; default 1 for one sink, 4 (at least K) for K replicas. */
   eventPartitions?: number;
 }
@@ -41,7 +44,9 @@ export interface ServiceProcess {
 
 export interface Pipeline {
   configFile: string;
+  /** The Defender inbox (`inbox/defender`); `inboxOf(source)` for the others. */
   inbox: string;
+  inboxOf(source: string): string;
   lakePath: string;
   httpUrl: string;
   services: Map<string, ServiceProcess>;
@@ -51,11 +56,17 @@ export interface Pipeline {
   stop(): Promise<Map<string, number | null>>;
 }
 
-/** Sources of the local pipeline: each has an inbox folder `inbox/<source>` watched by the collector. */
-export const LOCAL_SOURCES: readonly { source: string; family: string }[] = [{ source: 'defender', family: 'defender' }];
+export interface LocalSource {
+  source: string;
+  family: string;
+}
 
-export function serviceList(sinkReplicas = 1): { name: string; script: string; args: string[] }[] {
+/** Sources of the local pipeline, one per family: each has an inbox folder `inbox/<source>` watched by the collector. */
+export const LOCAL_SOURCES: readonly LocalSource[] = Object.keys(families).map((f) => ({ source: f, family: f }));
+
+export function serviceList(sinkReplicas = 1, sources: readonly LocalSource[] = LOCAL_SOURCES): { name: string; script: string; args: string[] }[] {
   const s = (n: string) => join(REPO_ROOT, 'services', n, 'main.ts');
+  const others = sources.filter((src) => src.source !== 'defender');
   const sinks =
     sinkReplicas <= 1
       ? [{ name: 'sink', script: s('sink'), args: [] as string[] }]
@@ -63,8 +74,10 @@ export function serviceList(sinkReplicas = 1): { name: string; script: string; a
   return [
     { name: 'collector', script: s('collector'), args: [] },
     { name: 'splitter', script: s('splitter'), args: [] },
-    // One parser process per local source, parsing all of its family's categories (one consumer each).
-    ...LOCAL_SOURCES.map((src) => ({ name: `parser-${src.source}`, script: s('parser'), args: ['--source', src.source, '--family', src.family] })),
+    // Defender (the busiest, 23 categories) gets its own parser process; one more parses every other source
+    // (one consumer per category each), to keep a laptop pipeline to a handful of processes.
+    ...sources.filter((src) => src.source === 'defender').map((src) => ({ name: `parser-${src.source}`, script: s('parser'), args: ['--source', src.source, '--family', src.family] })),
+    ...(others.length ? [{ name: 'parser-others', script: s('parser'), args: ['--set', `parser.sources=${JSON.stringify(others)}`] }] : []),
     { name: 'enricher', script: s('enricher'), args: [] },
     { name: 'detector', script: s('detector'), args: [] },
     { name: 'notifier', script: s('notifier'), args: [] },
@@ -80,8 +93,9 @@ export function eventPartitionsOf(o: Pick<PipelineOptions, 'sinkReplicas' | 'eve
 
 export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: string; inbox: string; lakePath: string; httpPort: number }> {
   mkdirSync(o.workDir, { recursive: true });
+  const sources = o.sources ?? LOCAL_SOURCES;
   const inbox = join(o.workDir, 'inbox', 'defender');
-  for (const src of LOCAL_SOURCES) mkdirSync(join(o.workDir, 'inbox', src.source), { recursive: true });
+  for (const src of sources) mkdirSync(join(o.workDir, 'inbox', src.source), { recursive: true });
   const lakePath = join(o.workDir, 'lake');
   mkdirSync(inbox, { recursive: true });
   const httpPort = o.httpPort ?? (await freePort());
@@ -92,10 +106,10 @@ export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: s
     streams: { maxAgeHours: 72, eventPartitions: eventPartitionsOf(o), rawPartitions: eventPartitionsOf(o) },
     consumer: { ackWaitSeconds: 30 },
     collector: {
-      directories: LOCAL_SOURCES.map((src) => ({ source: src.source, path: join(o.workDir, 'inbox', src.source), pollSeconds: 1, settleSeconds: 0.5 })),
+      directories: sources.map((src) => ({ source: src.source, path: join(o.workDir, 'inbox', src.source), pollSeconds: 1, settleSeconds: 0.5 })),
       http: { enabled: true, host: '127.0.0.1', port: httpPort },
     },
-    splitter: { sources: LOCAL_SOURCES.map((src) => ({ source: src.source, family: src.family })) },
+    splitter: { sources: sources.map((src) => ({ source: src.source, family: src.family })) },
     sink: { lakePath, flush: { maxLatencySeconds: 2 } },
     notifier: { slack: o.webhookUrl ? { enabled: true, webhookUrl: o.webhookUrl } : { enabled: false } },
   };
@@ -124,10 +138,11 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     services.set(name, sp);
     return sp;
   };
-  for (const s of serviceList(o.sinkReplicas)) launch(s.name, s.script, s.args, await freePort());
+  for (const s of serviceList(o.sinkReplicas, o.sources)) launch(s.name, s.script, s.args, await freePort());
   const pipeline: Pipeline = {
     configFile: file,
     inbox,
+    inboxOf: (source) => join(o.workDir, 'inbox', source),
     lakePath,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     services,
