@@ -41,7 +41,8 @@ cat >"$HOME_DIR/pom.xml" <<EOF
 EOF
 echo "resolving Kafka $VERSION jars from Maven Central into $LIB (first run downloads ~40 MB)…" >&2
 rm -rf "$LIB"
-mvn -q -B -Dstyle.color=never -f "$HOME_DIR/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIB" -DincludeScope=runtime >&2
+# Maven 3.8 prints colour resets even in batch mode: strip them (pipefail keeps its exit status).
+mvn -q -B -Dstyle.color=never -f "$HOME_DIR/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIB" -DincludeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
 touch "$STAMP"
 echo "installed Kafka $VERSION: $(ls "$LIB"/*.jar | wc -l) jars" >&2
 echo "$LIB"

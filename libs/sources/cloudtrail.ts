@@ -3,8 +3,8 @@
 // batches. Digest files (`digestStartTime`, `logFiles`) are integrity proofs, not events: skipped.
 // decode keeps every record's unknown fields in `_rescued_data` instead of dropping them.
 import { parseTimestampMicros } from '@sluice/tables';
-import { CLOUDTRAIL_CATEGORY, cloudtrailTables, cloudtrail as cloudtrailTable } from '../tables/cloudtrail/index.ts';
-import type { ColumnDef, ColumnType } from '../tables/tableDefinition.ts';
+import { CLOUDTRAIL_CATEGORY, cloudtrailTables, cloudtrail as cloudtrailTable } from '@sluice/tables/cloudtrail';
+import type { ColumnDef, ColumnType } from '@sluice/tables';
 import { encodeJson, recordsArrayOf } from './jsonRecords.ts';
 import { RecordError, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 import { cloudWatchMessages } from './vpcflow.ts';

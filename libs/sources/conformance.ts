@@ -4,9 +4,9 @@
 // test/fixtures). Test-case wrappers of other projects (Sekoia intake tests, Elastic `*-expected.json`) are unwrapped
 // to the raw records they describe.
 import { gunzipSync } from 'node:zlib';
-import { frameRecords, type Framing } from '../formats/framing.ts';
-import { compileValidator, type Validator } from '../tables/expectations.ts';
-import type { ExpectationAction, TableDefinition } from '../tables/tableDefinition.ts';
+import { frameRecords, type Framing } from '@sluice/formats';
+import { compileValidator, type Validator } from '@sluice/tables';
+import type { ExpectationAction, TableDefinition } from '@sluice/tables';
 import { families } from './registry.ts';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext, type SourceFamily } from './sourceFamily.ts';
 

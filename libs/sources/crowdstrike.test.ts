@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../test/fixtures/seededRng.ts';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
+import { compileValidator, type Validation } from '@sluice/tables';
 import { crowdstrikeFamily } from './crowdstrike.ts';
 import { RecordError, type RecordContext } from './sourceFamily.ts';
 

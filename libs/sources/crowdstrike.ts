@@ -3,7 +3,7 @@
 // table of their own go to `other`, and so do the secondary records that have no event_simpleName (aidmaster,
 // managed assets). decode turns "1"/"0" of boolean columns into booleans and keeps undeclared fields in _rescued_data.
 // Tables are imported by relative path until @sluice/tables exports them (the lead wires the index).
-import { crowdstrikeCategoryOf, crowdstrikeTables, OTHER_EVENT_KEY, RESCUED_COLUMN } from '../tables/crowdstrike/index.ts';
+import { crowdstrikeCategoryOf, crowdstrikeTables, OTHER_EVENT_KEY, RESCUED_COLUMN } from '@sluice/tables/crowdstrike';
 import type { StringMap } from '@sluice/tables';
 import { parseJsonRecord } from './jsonRecords.ts';
 import { RecordError, type Rejected, type Routed, type RouteResult, type SourceFamily } from './sourceFamily.ts';

@@ -4,9 +4,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
-import { defenderTables } from '../tables/defender/index.ts';
-import type { Row } from '../tables/tableDefinition.ts';
+import { compileValidator, type Validation } from '@sluice/tables';
+import { defenderTables } from '@sluice/tables/defender';
+import type { Row } from '@sluice/tables';
 import { defenderFamily } from './defender.ts';
 import { UNKNOWN_CATEGORY, type RecordContext } from './sourceFamily.ts';
 

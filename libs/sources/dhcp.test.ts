@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dhcpLeases } from '../tables/dhcp/dhcpLeases.ts';
-import { compileValidator } from '../tables/expectations.ts';
+import { compileValidator } from '@sluice/tables';
 import { createDhcpFamily, parseDhcpMessage, referenceTimeFor } from './dhcp.ts';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext } from './sourceFamily.ts';
 

@@ -1,9 +1,9 @@
 // ISC dhcpd and Infoblox NIOS DHCP over syslog: `<PRI>Mmm dd hh:mm:ss host dhcpd[pid]: DHCPACK on 10.0.0.5 to …`.
 // route() sends DHCP messages (one pattern per verb) and Infoblox `r-l-e:` lease events to `lease`, every other line
 // (dhcpd housekeeping, named and other daemons of the same feed) to `_unknown`. decode() applies the verb's pattern.
-import { parseSyslog, type SyslogMessage } from '../formats/syslog.ts';
-import { macOrText } from '../tables/dhcp/addresses.ts';
-import { dhcpTables } from '../tables/dhcp/index.ts';
+import { parseSyslog, type SyslogMessage } from '@sluice/formats';
+import { macOrText } from '@sluice/tables/dhcp';
+import { dhcpTables } from '@sluice/tables/dhcp';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

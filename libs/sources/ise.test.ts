@@ -2,7 +2,7 @@
 // and key=value body into ise_profiler / ise_posture rows, and robustness against broken input.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
+import { compileValidator, type Validation } from '@sluice/tables';
 import { iseFamily, MAX_SEGMENTS } from './ise.ts';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext } from './sourceFamily.ts';
 

@@ -2,10 +2,10 @@
 // relay's own header. Messages longer than the ISE segment size arrive as several segments of one message id;
 // route() reassembles them within an envelope. decode() reads the event header of segment 0
 // (`2024-10-10 12:00:00.123 +00:00 <seq> <code> <SEVERITY> <Class>: <text>, key=value, ...`) and the key=value body.
-import { firstValue, parseKeyValues, type KeyValues } from '../formats/keyValue.ts';
-import { parseSyslog } from '../formats/syslog.ts';
-import { macOrText, normalizeMac } from '../tables/dhcp/addresses.ts';
-import { ISE_CATEGORY_TOKENS, iseTables } from '../tables/ise/index.ts';
+import { firstValue, parseKeyValues, type KeyValues } from '@sluice/formats';
+import { parseSyslog } from '@sluice/formats';
+import { macOrText, normalizeMac } from '@sluice/tables/dhcp';
+import { ISE_CATEGORY_TOKENS, iseTables } from '@sluice/tables/ise';
 import { RecordError, UNKNOWN_CATEGORY, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

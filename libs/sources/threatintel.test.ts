@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../test/fixtures/seededRng.ts';
-import { frameRecords } from '../formats/framing.ts';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
-import type { Row } from '../tables/tableDefinition.ts';
-import { IOC_CATEGORY, threatintelTables } from '../tables/threatintel/index.ts';
+import { frameRecords } from '@sluice/formats';
+import { compileValidator, type Validation } from '@sluice/tables';
+import type { Row } from '@sluice/tables';
+import { IOC_CATEGORY, threatintelTables } from '@sluice/tables/threatintel';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext, type RouteResult } from './sourceFamily.ts';
 import { threatintelFamily as family } from './threatintel.ts';
 

@@ -1,7 +1,7 @@
 // Threat-intelligence feeds (AlienVault OTX, abuse.ch URLhaus and MalwareBazaar, MISP, STIX 2.1): route() explodes
 // each feed container into one small normalised JSON object per indicator (category `ioc`, table `iocs`).
-import { parseCsvLine } from '../formats/csvLine.ts';
-import { IOC_CATEGORY, ipTypeOf, isIocType, normaliseIndicator, threatintelTables, type IocType } from '../tables/threatintel/index.ts';
+import { parseCsvLine } from '@sluice/formats';
+import { IOC_CATEGORY, ipTypeOf, isIocType, normaliseIndicator, threatintelTables, type IocType } from '@sluice/tables/threatintel';
 import { encodeJson } from './jsonRecords.ts';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { frameRecords } from '../formats/framing.ts';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
-import { assertValidDefinition } from '../tables/tableDefinition.ts';
+import { frameRecords } from '@sluice/formats';
+import { compileValidator, type Validation } from '@sluice/tables';
+import { assertValidDefinition } from '@sluice/tables';
 import { Rng } from '../../test/fixtures/seededRng.ts';
 import { RecordError, type RecordContext } from './sourceFamily.ts';
 import { decodeVpcFlowRecord, vpcflowFamily } from './vpcflow.ts';

@@ -11,10 +11,10 @@ import {
   splitVpcFlowLine,
   VpcFlowFormatError,
   type VpcFlowRecord,
-} from '../formats/vpcFlow.ts';
+} from '@sluice/formats';
 import { encodeJson } from './jsonRecords.ts';
 import { RecordError, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
-import { VPC_FLOW_CATEGORY, vpcflowTables } from '../tables/vpcflow/index.ts';
+import { VPC_FLOW_CATEGORY, vpcflowTables } from '@sluice/tables/vpcflow';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const enc = new TextEncoder();

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../test/fixtures/seededRng.ts';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
+import { compileValidator, type Validation } from '@sluice/tables';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext } from './sourceFamily.ts';
 import { baseName, sourceTypeOf, splitHashes, splitUser, winlogFamily } from './winlog.ts';
 

@@ -5,7 +5,7 @@
 //   flat (Logstash-flattened, e.g. Mordor 2020): EventID, Channel, SourceName, Hostname, event data at top level.
 // route: every record → `winlog`; Sysmon 1/5/18 also → `process`, Sysmon 3 also → `network_connection` (same bytes).
 // decode: the normalised object whose keys are the columns of the category's table.
-import { NETWORK_EVENT_IDS, PROCESS_EVENT_IDS, winlogTables } from '../tables/winlog/index.ts';
+import { NETWORK_EVENT_IDS, PROCESS_EVENT_IDS, winlogTables } from '@sluice/tables/winlog';
 import { parseJsonRecord } from './jsonRecords.ts';
 import { RecordError, UNKNOWN_CATEGORY, type Rejected, type Routed, type RouteResult, type SourceFamily } from './sourceFamily.ts';
 

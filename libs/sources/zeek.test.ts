@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../test/fixtures/seededRng.ts';
-import { compileValidator, type Validation } from '../tables/expectations.ts';
-import { zeekTables } from '../tables/zeek/index.ts';
+import { compileValidator, type Validation } from '@sluice/tables';
+import { zeekTables } from '@sluice/tables/zeek';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext } from './sourceFamily.ts';
 import { zeekFamily, zeekLogTypeOfObject } from './zeek.ts';
 

@@ -1,11 +1,9 @@
 // Zeek network logs: one file per log type, TSV with a `#fields`/`#types` header (carried as the preamble) or JSON
 // lines (`LogAscii::use_json`, json-streaming-logs with `_path`, or the Kafka plugin's `{"conn":{...}}` wrapper).
 // The category is the log type: the header's `#path`, else the JSON `_path` / wrapper key, else the file name.
-// Lead: the relative imports of ../formats and ../tables can become @sluice/formats / @sluice/tables once their
-// index files export the Zeek modules.
-import { decodeZeekLine, parseZeekHeader, ZEEK_HEADER_KEYS, ZeekFormatError, zeekHeaderKey, type ZeekHeader } from '../formats/zeekTsv.ts';
-import { RESCUED_COLUMN, zeekColumnName, zeekTables } from '../tables/zeek/index.ts';
-import type { TableDefinition } from '../tables/tableDefinition.ts';
+import { decodeZeekLine, parseZeekHeader, ZEEK_HEADER_KEYS, ZeekFormatError, zeekHeaderKey, type ZeekHeader } from '@sluice/formats';
+import { RESCUED_COLUMN, zeekColumnName, zeekTables } from '@sluice/tables/zeek';
+import type { TableDefinition } from '@sluice/tables';
 import { RecordError, UNKNOWN_CATEGORY, type Rejected, type RecordContext, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });

@@ -24,6 +24,8 @@ export interface DirectorySourceConfig {
   family?: SourceFamily;
   /** A .gz file inflating beyond this is refused (a gzip bomb), logged, counted and remembered. */
   maxDecompressedBytes?: number;
+  /** `streams.rawPartitions` (default 1). */
+  rawPartitions?: number;
 }
 
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
@@ -122,7 +124,7 @@ export class DirectorySource {
       const res = await publishFramed(
         this.js,
         this.metrics,
-        { source: this.cfg.source, object: rel, idPrefix: `dir:${fileId}:${pos.offset}`, family: this.cfg.family },
+        { source: this.cfg.source, object: rel, idPrefix: `dir:${fileId}:${pos.offset}`, family: this.cfg.family, rawPartitions: this.cfg.rawPartitions },
         framed,
         pos.preamble ?? EMPTY_PREAMBLE,
         this.cfg.maxBatchBytes,

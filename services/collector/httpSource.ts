@@ -23,6 +23,8 @@ export interface HttpSourceConfig {
   token?: string;
   /** Family of a source posted to (preamble lines and the Sluice-Family header); default none. */
   familyOf?: (source: string) => SourceFamily | undefined;
+  /** `streams.rawPartitions` (default 1). */
+  rawPartitions?: number;
 }
 
 export class HttpSource {
@@ -109,7 +111,7 @@ export class HttpSource {
       // A client retry with the same Idempotency-Key republishes the same ids: JetStream drops the duplicates.
       const key = String(req.headers['idempotency-key'] ?? '').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
       const requestId = key || randomUUID();
-      const out = await publishFramed(this.js, this.metrics, { source, object: `http:${requestId}`, idPrefix: `http:${source}:${requestId}`, family }, framed, undefined, this.cfg.maxBatchBytes);
+      const out = await publishFramed(this.js, this.metrics, { source, object: `http:${requestId}`, idPrefix: `http:${source}:${requestId}`, family, rawPartitions: this.cfg.rawPartitions }, framed, undefined, this.cfg.maxBatchBytes);
       if (out.oversized > 0) {
         return reply(413, { error: `${out.oversized} record(s) exceed the batch cap of ${this.cfg.maxBatchBytes} bytes`, accepted: out.records, requestId });
       }

@@ -22,7 +22,7 @@ import { frameRecords } from '@sluice/formats';
 import type { Logger, Metrics } from '@sluice/runtime';
 import type { SourceFamily } from '@sluice/sources';
 import { compareKeys as compare, openStore, type ListedObject, type ObjectStore, type OpenStoreOptions } from '@sluice/storage';
-import { countDrop } from './collectorMetrics.ts';
+import { collectorMetrics, countDrop } from './collectorMetrics.ts';
 import { publishFramed } from './publishFramed.ts';
 
 export interface ObjectStoreSourceConfig {
@@ -37,9 +37,13 @@ export interface ObjectStoreSourceConfig {
   maxDecompressedBytes: number;
   /** Remember this many recently ingested keys and list from the oldest of them (0 = high-water mark only). */
   reorderWindow: number;
+  /** Where a source without a stored position starts: only keys after this one are ingested (skip history). */
+  startAfter?: string;
   s3?: OpenStoreOptions['s3'];
   azure?: OpenStoreOptions['azure'];
   family?: SourceFamily;
+  /** `streams.rawPartitions` (default 1). */
+  rawPartitions?: number;
 }
 
 export interface ObjectPosition {
@@ -66,6 +70,7 @@ export class ObjectStoreSource {
     private readonly metrics: Metrics,
     store?: ObjectStore,
   ) {
+    collectorMetrics(metrics);
     // Credentials come from cfg.s3/cfg.azure only as endpoints and options; secrets from the SDK chains / env.
     this.store = store ?? openStore(cfg.url, { s3: cfg.s3, azure: cfg.azure });
     this.kvKey = `${cfg.source}.objects.${createHash('sha256').update(this.store.url).digest('hex').slice(0, 24)}`;
@@ -96,7 +101,8 @@ export class ObjectStoreSource {
 
   async position(): Promise<ObjectPosition> {
     const e = await this.kv.get(this.kvKey);
-    return e?.value?.length ? e.json<ObjectPosition>() : {};
+    if (e?.value?.length) return e.json<ObjectPosition>();
+    return this.cfg.startAfter === undefined ? {} : { after: this.cfg.startAfter };
   }
 
   /** One poll: ingests every new object in key order; `limit` stops after that many objects (tests). */
@@ -173,7 +179,7 @@ export class ObjectStoreSource {
     }
     const framed = frameRecords(content, 0, true);
     const objectId = createHash('sha256').update(`${this.cfg.source}\0${this.store.url}\0${key}`).digest('hex').slice(0, 32);
-    const res = await publishFramed(this.js, this.metrics, { source: this.cfg.source, object: key, idPrefix: `obj:${objectId}`, family: this.cfg.family }, framed, undefined, this.cfg.maxBatchBytes);
+    const res = await publishFramed(this.js, this.metrics, { source: this.cfg.source, object: key, idPrefix: `obj:${objectId}`, family: this.cfg.family, rawPartitions: this.cfg.rawPartitions }, framed, undefined, this.cfg.maxBatchBytes);
     if (res.oversized > 0) this.log.warn({ key, records: res.oversized }, 'records larger than the batch cap were not ingested');
     this.log.info({ key, records: res.records, batches: res.batches, framing: framed.framing }, 'ingested object');
     return finish();

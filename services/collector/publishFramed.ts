@@ -13,6 +13,7 @@ export interface FramedOrigin {
   object: string;
   idPrefix: string;
   family?: SourceFamily;
+  rawPartitions?: number;
 }
 
 /** The preamble state after `framed`, without publishing (to record where a range ends). */
@@ -38,7 +39,7 @@ export async function publishFramed(
     const r = await publishRaw(
       js,
       metrics,
-      { source: origin.source, object: origin.object, idPrefix: k === 0 ? origin.idPrefix : `${origin.idPrefix}:s${k}`, family: origin.family?.name, preamble: seg.preamble },
+      { source: origin.source, object: origin.object, idPrefix: k === 0 ? origin.idPrefix : `${origin.idPrefix}:s${k}`, family: origin.family?.name, rawPartitions: origin.rawPartitions, preamble: seg.preamble },
       seg.records,
       maxBatchBytes,
     );

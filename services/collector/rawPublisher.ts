@@ -1,7 +1,7 @@
 // Publishes raw records as NDJSON batch envelopes on raw.<source>, each with an id derived from where it came from,
 // so a source that repeats itself after a crash produces duplicates that JetStream drops.
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { DEFAULT_MAX_BATCH_BYTES, H, encodePreamble, packLines, publishAll, subjects, type HeaderMap, type Metrics, type OutputMessage } from '@sluice/runtime';
+import { DEFAULT_MAX_BATCH_BYTES, H, encodePreamble, packLines, publishAll, rawPartitionOf, subjects, type HeaderMap, type Metrics, type OutputMessage } from '@sluice/runtime';
 import { collectorMetrics, countDrop } from './collectorMetrics.ts';
 
 export interface RawOrigin {
@@ -14,6 +14,8 @@ export interface RawOrigin {
   family?: string;
   /** Header lines the records are decoded with, sent as `Sluice-Preamble` (omitted when empty). */
   preamble?: readonly string[];
+  /** `streams.rawPartitions`: the object's batches go to raw.<source>.<rawPartitionOf(object)>; default 1. */
+  rawPartitions?: number;
 }
 
 export interface PublishedRaw {
@@ -27,7 +29,7 @@ export async function publishRaw(js: JetStreamClient, metrics: Metrics, origin: 
   const { bodies, oversized } = packLines(records, maxBatchBytes);
   const ingestTime = new Date().toISOString();
   const outputs: OutputMessage[] = bodies.map((b) => ({
-    subject: subjects.raw(origin.source),
+    subject: subjects.raw(origin.source, rawPartitionOf(origin.object, origin.rawPartitions ?? 1)),
     data: b.body,
     records: b.count,
     headers: headersFor(origin, b.count, ingestTime),

@@ -1,9 +1,9 @@
-// Syslog message framing for the collector (pure, no I/O). Written here because libs/formats had no syslog framer
-// when the collector's syslog input was built. TCP (RFC 6587): octet counting (`<len> <msg>`) or non-transparent
-// framing (messages ended by LF, or NUL), detected per connection from its first byte (a digit means octet
-// counting, as RFC 6587 §3.4.1 messages start with their length; `<` is a PRI of a newline-framed message).
-// UDP (RFC 5426): one message per datagram, or several separated by newlines.
-// A message longer than the limit is skipped without being buffered, and counted.
+// Syslog message framing for the collector (pure, no I/O). TCP (RFC 6587): octet counting (`<len> <msg>`) or
+// non-transparent framing (messages ended by LF), detected per connection from its first byte (a digit means octet
+// counting, as RFC 6587 §3.4.1 frames start with their length; `<` is the PRI of a newline-framed message); the
+// framing itself is libs/formats' SyslogFrameDecoder. UDP (RFC 5426): one message per datagram, or several
+// separated by newlines. A message longer than the limit is skipped without being buffered, and counted.
+import { SyslogFrameDecoder } from '@sluice/formats';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -48,120 +48,47 @@ function isBlank(b: Uint8Array): boolean {
   return true;
 }
 
-/** Incremental framer for one TCP connection. */
+/** Incremental framer for one TCP connection: framing fixed by the connection's first byte. */
 export class TcpSyslogFramer {
-  private mode: 'detect' | 'octet' | 'newline' = 'detect';
-  private buf: Uint8Array[] = [];
-  private bufLen = 0;
-  /** Octet counting: digits of the length being read, or the bytes still to read / skip. */
-  private lenDigits = '';
-  private remaining = -1;
-  private skipping = false;
+  private decoder: SyslogFrameDecoder | undefined;
 
   constructor(private readonly max: number) {}
 
   get framing(): 'octet-counting' | 'newline' | 'unknown' {
-    return this.mode === 'octet' ? 'octet-counting' : this.mode === 'newline' ? 'newline' : 'unknown';
+    const f = this.decoder?.framing;
+    return f === 'octet-counted' ? 'octet-counting' : f === 'newline' ? 'newline' : 'unknown';
   }
 
   push(chunk: Uint8Array): FramerOutput {
-    const out: FramerOutput = { messages: [], dropped: 0 };
-    let i = 0;
-    if (this.mode === 'detect') {
+    if (!this.decoder) {
+      let i = 0;
       while (i < chunk.length && isSpace(chunk[i]!)) i++;
-      if (i === chunk.length) return out;
+      if (i === chunk.length) return { messages: [], dropped: 0 };
       const c = chunk[i]!;
-      this.mode = c >= 0x31 && c <= 0x39 ? 'octet' : 'newline';
+      this.decoder = new SyslogFrameDecoder({ framing: c >= 0x31 && c <= 0x39 ? 'octet-counted' : 'newline', maxMessageBytes: this.max });
+      chunk = chunk.subarray(i);
     }
-    return this.mode === 'octet' ? this.octet(chunk, i, out) : this.newline(chunk, i, out);
+    return convert(this.decoder.push(chunk));
   }
 
   /** End of the connection: a last newline-framed message without its terminator still counts. */
   end(): FramerOutput {
-    const out: FramerOutput = { messages: [], dropped: 0 };
-    if (this.mode === 'newline' && !this.skipping && this.bufLen > 0) this.emit(out);
-    else if (this.mode === 'octet' && this.remaining > 0 && this.bufLen > 0) out.dropped++; // truncated frame
-    this.buf = [];
-    this.bufLen = 0;
-    return out;
+    return this.decoder ? convert(this.decoder.end()) : { messages: [], dropped: 0 };
   }
+}
 
-  private newline(chunk: Uint8Array, from: number, out: FramerOutput): FramerOutput {
-    let start = from;
-    while (start < chunk.length) {
-      let end = start;
-      while (end < chunk.length && chunk[end] !== LF && chunk[end] !== NUL) end++;
-      const terminated = end < chunk.length;
-      if (this.skipping) {
-        if (terminated) this.skipping = false;
-      } else {
-        this.append(chunk.subarray(start, end));
-        if (this.bufLen > this.max) {
-          // Over the limit: forget what is buffered and skip to the end of this message.
-          out.dropped++;
-          this.buf = [];
-          this.bufLen = 0;
-          this.skipping = !terminated;
-        } else if (terminated) this.emit(out);
-      }
-      start = end + 1;
-    }
-    return out;
+function convert(o: { messages: Uint8Array[]; errors: { reason: string; fatal: boolean }[] }): FramerOutput {
+  const out: FramerOutput = { messages: [], dropped: 0 };
+  for (const m of o.messages) {
+    const r = toRecord(m);
+    if (!isBlank(r)) out.messages.push(r);
   }
-
-  private octet(chunk: Uint8Array, from: number, out: FramerOutput): FramerOutput {
-    let i = from;
-    while (i < chunk.length) {
-      if (this.remaining < 0) {
-        const c = chunk[i]!;
-        if (this.lenDigits === '' && isSpace(c)) {
-          i++; // some senders end each counted frame with a newline too
-          continue;
-        }
-        if (c >= 0x30 && c <= 0x39 && this.lenDigits.length < 10) {
-          this.lenDigits += String.fromCharCode(c);
-          i++;
-          continue;
-        }
-        if (c === SP && this.lenDigits !== '' && this.lenDigits[0] !== '0') {
-          this.remaining = Number(this.lenDigits);
-          this.lenDigits = '';
-          this.skipping = this.remaining > this.max;
-          if (this.skipping) out.dropped++;
-          i++;
-          if (this.remaining === 0) this.remaining = -1;
-          continue;
-        }
-        out.error = `invalid octet count ${JSON.stringify(this.lenDigits + String.fromCharCode(c))}: expected "<length> <message>" (RFC 6587)`;
-        return out;
-      }
-      const take = Math.min(this.remaining, chunk.length - i);
-      if (!this.skipping) this.append(chunk.subarray(i, i + take));
-      this.remaining -= take;
-      i += take;
-      if (this.remaining === 0) {
-        this.remaining = -1;
-        if (this.skipping) this.skipping = false;
-        else this.emit(out);
-      }
-    }
-    return out;
+  for (const e of o.errors) {
+    // Non-fatal errors are skipped messages (over the limit, or cut by the end of the stream).
+    if (e.fatal) out.error = e.reason;
+    else out.dropped++;
   }
-
-  private append(part: Uint8Array): void {
-    if (part.length === 0) return;
-    // Chunks are reused by nothing after 'data', but copy anyway so a paused socket's buffers can be freed.
-    this.buf.push(Uint8Array.prototype.slice.call(part));
-    this.bufLen += part.length;
-  }
-
-  private emit(out: FramerOutput): void {
-    const msg = this.buf.length === 1 ? this.buf[0]! : Buffer.concat(this.buf, this.bufLen);
-    this.buf = [];
-    this.bufLen = 0;
-    const rec = toRecord(msg);
-    if (!isBlank(rec)) out.messages.push(rec);
-  }
+  return out;
 }
 
 function isSpace(c: number): boolean {

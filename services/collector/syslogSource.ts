@@ -14,7 +14,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Logger, Metrics } from '@sluice/runtime';
 import type { SourceFamily } from '@sluice/sources';
-import { countDrop } from './collectorMetrics.ts';
+import { collectorMetrics, countDrop } from './collectorMetrics.ts';
 import { publishRaw } from './rawPublisher.ts';
 import { frameDatagram, TcpSyslogFramer } from './syslogFraming.ts';
 
@@ -35,6 +35,8 @@ export interface SyslogSourceConfig {
   maxPendingBytes: number;
   maxConnections: number;
   family?: SourceFamily;
+  /** `streams.rawPartitions` (default 1). */
+  rawPartitions?: number;
 }
 
 interface SenderBuffer {
@@ -58,7 +60,7 @@ export class SyslogSource {
   private seq = 0;
   /** Distinguishes this process's envelope ids from a previous run's. */
   private readonly runId = randomUUID().slice(0, 8);
-  private lastDropLog = 0;
+  private readonly lastDropLog = new Map<string, number>();
   udpPort = 0;
   tcpPort = 0;
 
@@ -67,7 +69,9 @@ export class SyslogSource {
     private readonly js: JetStreamClient,
     private readonly log: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    collectorMetrics(metrics); // registered up front, so /metrics shows the counters at 0
+  }
 
   async start(): Promise<void> {
     if (this.cfg.udp) {
@@ -110,8 +114,11 @@ export class SyslogSource {
   /** Stops listening, closes connections, publishes what is buffered and waits for every PubAck. */
   async stop(): Promise<void> {
     const closing: Promise<void>[] = [];
-    if (this.udp) closing.push(new Promise((r) => this.udp!.close(() => r())));
-    if (this.tcp) closing.push(new Promise((r) => this.tcp!.close(() => r())));
+    const { udp, tcp } = this;
+    this.udp = undefined;
+    this.tcp = undefined;
+    if (udp) closing.push(new Promise((r) => udp.close(() => r())));
+    if (tcp) closing.push(new Promise((r) => tcp.close(() => r())));
     for (const s of this.sockets) s.destroy();
     await Promise.all(closing);
     for (const sender of [...this.buffers.keys()]) this.flush(sender);
@@ -201,7 +208,7 @@ export class SyslogSource {
   private async publish(sender: string, records: Uint8Array[], idPrefix: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await publishRaw(this.js, this.metrics, { source: this.cfg.source, object: sender, idPrefix, family: this.cfg.family?.name }, records, this.cfg.maxBatchBytes);
+        const r = await publishRaw(this.js, this.metrics, { source: this.cfg.source, object: sender, idPrefix, family: this.cfg.family?.name, rawPartitions: this.cfg.rawPartitions }, records, this.cfg.maxBatchBytes);
         if (r.oversized > 0) this.log.warn({ sender, records: r.oversized }, 'syslog messages larger than the batch cap were not ingested');
         return;
       } catch (e) {
@@ -219,12 +226,12 @@ export class SyslogSource {
     this.paused.clear();
   }
 
-  /** Counts every drop; logs at most one line per second so a flood does not flood the log too. */
+  /** Counts every drop; logs at most one line per second and reason, so a flood does not flood the log too. */
   private drop(reason: string, n: number, fields: Record<string, unknown>, msg: string): void {
     countDrop(this.metrics, this.cfg.source, reason, n);
     const now = Date.now();
-    if (reason === 'publish_failed' || now - this.lastDropLog >= 1000) {
-      this.lastDropLog = now;
+    if (reason === 'publish_failed' || now - (this.lastDropLog.get(reason) ?? 0) >= 1000) {
+      this.lastDropLog.set(reason, now);
       this.log.warn({ source: this.cfg.source, reason, count: n, ...fields }, msg);
     }
   }

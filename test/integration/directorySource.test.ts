@@ -288,6 +288,19 @@ describe('DirectorySource', () => {
     expect(await lines('badgz')).toEqual(good);
   });
 
+  it('refuses a .gz inflating beyond maxDecompressedBytes (gzip bomb): logged, counted, remembered', async () => {
+    const e = env('dirbomb', { maxDecompressedBytes: 1024 * 1024 });
+    writeSettled(join(e.dir, 'bomb.ndjson.gz'), gzipSync(Buffer.alloc(32 * 1024 * 1024, 0x20), { level: 9 }));
+    const good = recs('fine', 4);
+    writeSettled(join(e.dir, 'fine.ndjson.gz'), gzipSync(good.join('\n') + '\n'));
+    await e.make().scan();
+    await e.make().scan();
+    expect(await lines('dirbomb')).toEqual(good);
+    expect((await positions('dirbomb')).get('bomb.ndjson.gz')?.done).toBe(true);
+    expect(e.logs.filter((l) => l.file === 'bomb.ndjson.gz' && /inflates beyond maxDecompressedBytes/.test(String(l.msg))).length).toBe(1);
+    expect((await e.metrics.errors.get()).values.find((v) => v.labels.kind === 'gzip_bomb')?.value).toBe(1);
+  });
+
   it('start() polls the directory and stop() waits for the scan in progress', async () => {
     const e = env('polling', { pollSeconds: 0.1, settleSeconds: 0 });
     const s = e.make();

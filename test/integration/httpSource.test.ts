@@ -1,12 +1,13 @@
 // The collector's HTTP source in-process against a real nats-server: 202 only once JetStream stored every batch,
 // framing (NDJSON, JSON documents, gzip), envelope splitting, the refusals with their status codes, and
-// Idempotency-Key retries deduplicated by JetStream.
+// Idempotency-Key retries deduplicated by JetStream; bearer-token authentication and the decompressed-size limit.
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createMetrics, H, loadConfig, provisionTopology, subjects } from '@sluice/runtime';
+import { pino } from 'pino';
+import { createLogger, createMetrics, H, loadConfig, provisionTopology, subjects, type Logger } from '@sluice/runtime';
 import { HttpSource } from '../../services/collector/httpSource.ts';
 import { startNatsServer, type NatsServerHandle } from '../support/natsServer.ts';
 import { countSubject, readSubject } from '../support/rawStream.ts';
@@ -246,5 +247,57 @@ describe('HttpSource', () => {
     const twice = await stored('noidem');
     expect(twice.length).toBe((x.body.batches ?? 0) + (y.body.batches ?? 0));
     expect(twice.reduce((s, e) => s + Number(e.headers[H.count]), 0)).toBe(400);
+  });
+});
+
+describe('HttpSource with a bearer token', () => {
+  const TOKEN = 'tok-9f2c1e7a5b3d4c6e8a0b';
+  let secured: HttpSource;
+  const logs: string[] = [];
+  const metrics = createMetrics('collector');
+
+  beforeAll(async () => {
+    const log = pino({ level: 'debug' }, { write: (s: string) => void logs.push(s) }) as Logger;
+    secured = new HttpSource({ host: '127.0.0.1', port: 0, maxBodyBytes: MAX_BODY, maxDecompressedBytes: 256 * 1024, maxBatchBytes: MAX_BATCH, sources: [], token: TOKEN }, jetstream(nc), log, metrics);
+    await secured.start();
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  const post = (source: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${secured.port}/ingest/${source}`, { method: 'POST', body, headers }).then(async (r) => ({ status: r.status, www: r.headers.get('www-authenticate'), body: (await r.json()) as Reply['body'] }));
+
+  it('answers 401 without a bearer token, 403 with a wrong one, 202 with the right one', async () => {
+    const body = records(3, 'auth').map((r) => JSON.stringify(r)).join('\n');
+    const none = await post('authz', body);
+    expect(none.status).toBe(401);
+    expect(none.www).toMatch(/^Bearer/);
+    expect((await post('authz', body, { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` })).status).toBe(401);
+    const wrong = await post('authz', body, { authorization: 'Bearer tok-wrong-wrong-wrong' });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.error).toBe('invalid token');
+    expect((await post('authz', body, { authorization: `Bearer ${TOKEN}x` })).status).toBe(403);
+    // Refusals come before the path is looked at: no information about sources without a token.
+    expect((await post('no/such/path', body)).status).toBe(401);
+    expect(await countSubject(jsm, 'RAW', subjects.raw('authz'))).toBe(0);
+    const ok = await post('authz', body, { authorization: `bearer ${TOKEN}` });
+    expect(ok.status).toBe(202);
+    expect(ok.body.accepted).toBe(3);
+    expect((await stored('authz')).flatMap((e) => e.lines)).toEqual(body.split('\n'));
+    const errs = (await metrics.errors.get()).values;
+    expect(errs.find((v) => v.labels.kind === 'http_unauthenticated')?.value).toBe(3);
+    expect(errs.find((v) => v.labels.kind === 'http_forbidden')?.value).toBe(2);
+    expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('refuses a gzip body inflating beyond maxDecompressedBytes with 413 and counts it', async () => {
+    const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20));
+    const res = await post('authbomb', bomb, { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(res.body.error).toMatch(/inflates beyond the limit of 262144 bytes/);
+    expect((await metrics.errors.get()).values.find((v) => v.labels.kind === 'gzip_bomb')?.value).toBe(1);
+    const small = gzipSync(records(2, 'ok').map((r) => JSON.stringify(r)).join('\n'));
+    expect((await post('authbomb', small, { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip' })).status).toBe(202);
   });
 });
