@@ -64,10 +64,11 @@ test-kafka: deps
 	bash scripts/install-kafka.sh
 	SLUICE_REQUIRE_KAFKA=1 npx vitest run --project integration test/integration/kafkaSource.test.ts
 
-# Object stores against real servers: MinIO (built with go install, minutes the first time) and Azurite (npm).
+# Object stores against real servers: MinIO (built with go install, minutes the first time) and Azurite (npm); with
+# them the end-to-end test of every input kind (it includes Kafka when `make test-kafka` installed the broker).
 test-object-stores: deps
 	scripts/install-s3-server.sh
-	SLUICE_REQUIRE_OBJECT_STORES=1 SLUICE_DELTA_CONCURRENCY_SECONDS=60 npx vitest run libs/storage libs/delta/objectStores.test.ts test/integration/deltaConcurrency.test.ts test/integration/sinkObjectStore.test.ts
+	SLUICE_REQUIRE_OBJECT_STORES=1 SLUICE_DELTA_CONCURRENCY_SECONDS=60 npx vitest run libs/storage libs/delta/objectStores.test.ts test/integration/deltaConcurrency.test.ts test/integration/sinkObjectStore.test.ts test/integration/objectStoreSource.test.ts test/e2e/inputs.test.ts
 
 # Spark + delta-spark (the reference Delta engine) reads our tables; we append to tables Spark and delta-rs created.
 # Needs Java 17; the io.delta jars come from Maven Central through Ivy at Spark's first start (cached in ~/.ivy2).
