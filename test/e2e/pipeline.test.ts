@@ -212,6 +212,11 @@ describe('pipeline end to end', () => {
     }
     expect(['0', '2'].some((p) => partitions.has(p)), 'replica 0 wrote silver').toBe(true);
     expect(['1', '3'].some((p) => partitions.has(p)), 'replica 1 wrote silver').toBe(true);
+    // Bronze too: raw partitions (by object) are shared the same way, each under its own txn app id.
+    const bronzeTxns = [...(await (await DeltaTable.open(join(h.pipeline.lakePath, 'bronze', 'bronze'))).snapshot()).txns.keys()];
+    for (const id of bronzeTxns) expect(id).toMatch(/^sluice-sink-bronze-p[0-3]$/);
+    const rawOwners = new Set(bronzeTxns.map((id) => Number(id.slice(-1)) % 2));
+    expect(rawOwners, 'both replicas wrote bronze').toEqual(new Set([0, 1]));
   });
 
   it('keeps exact counts when the collector is SIGKILLed while ingesting a directory', async () => {
