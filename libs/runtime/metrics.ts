@@ -25,3 +25,33 @@ export function createMetrics(stage: string) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Lake metrics the dashboards and alerts (deploy/prometheus, deploy/grafana) read beyond commits/rows/files, for
+ * the sink to register on its registry and feed from its TableWriter: bytes and file sizes per commit, commit
+ * failures, checkpoint age, files in the partition being written, and the end-to-end lag event time → commit.
+ */
+export function createLakeMetrics(registry: Registry) {
+  return {
+    bytes: new Counter({ name: 'sluice_delta_bytes_total', help: 'Parquet bytes added by table', labelNames: ['table'], registers: [registry] }),
+    fileBytes: new Histogram({
+      name: 'sluice_delta_file_bytes',
+      help: 'Size of each Parquet file added, by table',
+      labelNames: ['table'],
+      buckets: [64 * 1024, 256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2, 128 * 1024 ** 2, 256 * 1024 ** 2, 512 * 1024 ** 2],
+      registers: [registry],
+    }),
+    commitFailures: new Counter({ name: 'sluice_delta_commit_failures_total', help: 'Failed Delta commit attempts by table and outcome (retry, fatal)', labelNames: ['table', 'outcome'], registers: [registry] }),
+    checkpointTimestamp: new Gauge({ name: 'sluice_delta_last_checkpoint_timestamp_seconds', help: 'Unix time of the last checkpoint written or seen, by table', labelNames: ['table'], registers: [registry] }),
+    partitionFiles: new Gauge({ name: 'sluice_delta_partition_files', help: 'Data files in the partition most recently committed to, by table', labelNames: ['table'], registers: [registry] }),
+    eventLag: new Histogram({
+      name: 'sluice_event_lag_seconds',
+      help: 'Commit time minus event time of each committed row (end-to-end latency), by table',
+      labelNames: ['table'],
+      buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 21600, 86400],
+      registers: [registry],
+    }),
+  };
+}
+
+export type LakeMetrics = ReturnType<typeof createLakeMetrics>;

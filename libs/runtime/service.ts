@@ -38,6 +38,8 @@ export interface ServiceDefinition<C> {
   sectionSchema: object;
   /** Flags beyond --config/--set that map to config keys, e.g. `{ category: 'parser.category' }`. */
   flags?: Record<string, { key: string; help: string }>;
+  /** Checks beyond the schema (unknown family, category, table…) before connecting: throw ConfigError naming the key. */
+  validate?(config: CommonConfig & C): void;
   setup(ctx: ServiceContext<C>): Promise<{ inputs: InputSpec[]; stop?: () => Promise<void> }>;
 }
 
@@ -78,6 +80,7 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
   let config: CommonConfig & C;
   try {
     config = loadConfig<C>({ section: def.name, sectionSchema: def.sectionSchema, file: args.values.config, overrides });
+    def.validate?.(config);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`sluice ${def.name}: ${e.message}`);

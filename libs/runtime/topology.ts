@@ -69,8 +69,10 @@ export function token(s: string): string {
   return t.length === 0 ? '_' : t;
 }
 
-/** KV buckets: the collector's file positions and the notifier's delivered alerts. */
+/** KV buckets: the collector's file positions, the notifier's delivered alerts, the detector's state snapshots. */
 export const KV_BUCKETS = {
   collectorPositions: 'sluice_collector_positions',
   notifierDelivered: 'sluice_notifier_delivered',
+  /** Detector state snapshots: `<rule>.P<partitions>.p<p>` manifest → gzip'd JSON chunks `….g<gen>.c<i>`. */
+  detectorState: 'sluice_detector_state',
 } as const;

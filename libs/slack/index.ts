@@ -16,6 +16,7 @@ export {
   type TextObject,
 } from './blockKit.ts';
 export { SEVERITY_EMOJI, toSlackMessage } from './slackMessage.ts';
+export { toAggregateMessage } from './aggregateMessage.ts';
 export { RetryableDeliveryError, backoffMs, parseRetryAfter, postToSlack, type PostOptions, type PostResult } from './slackClient.ts';
-export { startWebhookReceiver, type ReceivedPost, type WebhookReceiver, type WebhookReceiverOptions } from './webhookReceiver.ts';
+export { SLACK_ERRORS, startWebhookReceiver, type ReceivedPost, type ScriptedAnswer, type WebhookReceiver, type WebhookReceiverOptions } from './webhookReceiver.ts';
 export { validateWebhookPayload, type WebhookError } from './webhookValidation.ts';

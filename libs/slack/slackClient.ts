@@ -13,6 +13,8 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** Injected in tests to skip real waits; the default sleep is also cut short by `signal`. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told about each 429 before its wait, so a caller's rate limiter can slow down the webhook's other posts. */
+  onRateLimited?: (waitMs: number) => void;
 }
 
 /** Delivery failed for a reason that may pass (network, 5xx, sustained rate limiting): requeue, don't dead-letter. */
@@ -85,6 +87,7 @@ export async function postToSlack(url: string, payload: object, opts: PostOption
         });
       }
       rateLimitedMs += waitMs;
+      opts.onRateLimited?.(waitMs);
       await sleep(waitMs);
       continue;
     }

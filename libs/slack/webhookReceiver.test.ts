@@ -49,6 +49,25 @@ describe('webhook receiver', () => {
     expect(r.posts).toHaveLength(4);
   });
 
+  it('answers scripted failures as Slack documents them, without recording a post', async () => {
+    r = await startWebhookReceiver({ script: ['channel_is_archived', 'rollup_error', { error: 'rate_limited', retryAfterSeconds: 3 }, 'action_prohibited', { hang: 50 }] });
+    const answers: [number, string, string | null][] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(r.url, { method: 'POST', body: '{"text":"x"}' });
+      answers.push([res.status, await res.text(), res.headers.get('retry-after')]);
+    }
+    expect(answers).toEqual([
+      [410, 'channel_is_archived', null],
+      [500, 'rollup_error', null],
+      [429, 'rate_limited', '3'],
+      [403, 'action_prohibited', null],
+    ]);
+    await expect(fetch(r.url, { method: 'POST', body: '{"text":"x"}' })).rejects.toThrow();
+    expect(await send(r.url, '{"text":"after"}')).toEqual([200, 'ok']);
+    expect(r.posts.map((p) => p.body)).toEqual([{ text: 'after' }]);
+    expect(r.requests).toHaveLength(6);
+  });
+
   it('rejects a bad rateLimitEvery', async () => {
     await expect(startWebhookReceiver({ rateLimitEvery: 0 })).rejects.toThrow(RangeError);
   });

@@ -15,13 +15,41 @@ export interface WebhookReceiverOptions {
   host?: string;
   /** Answer every Nth request with 429 and Retry-After: 1, to exercise client rate-limit handling. */
   rateLimitEvery?: number;
+  /**
+   * Answers for the next requests, consumed in order before normal handling: Slack's documented failures
+   * (429 rate_limited with Retry-After, 500 rollup_error, 4xx codes) or `hang` (no answer, connection dropped after
+   * `hangMs`: a timeout). The post is not recorded.
+   */
+  script?: ScriptedAnswer[];
   /** Called for each accepted post before the 200 is sent, so a persisted post is never acknowledged unsaved. */
   onPost?: (post: ReceivedPost) => void;
 }
 
+/** Slack's incoming-webhook error answers (status and body as Slack documents them). */
+export const SLACK_ERRORS = {
+  rate_limited: 429,
+  rollup_error: 500,
+  invalid_payload: 400,
+  user_not_found: 400,
+  too_many_attachments: 400,
+  action_prohibited: 403,
+  posting_to_general_channel_denied: 403,
+  invalid_token: 403,
+  team_disabled: 403,
+  channel_not_found: 404,
+  no_service: 404,
+  channel_is_archived: 410,
+} as const;
+
+export type ScriptedAnswer = keyof typeof SLACK_ERRORS | { error: 'rate_limited'; retryAfterSeconds: number } | { hang: number };
+
 export interface WebhookReceiver {
   url: string;
   posts: ReceivedPost[];
+  /** Requests received (including refused ones), with the time each arrived. */
+  requests: Date[];
+  /** Scripted answers still to come; push more at any time. */
+  script: ScriptedAnswer[];
   close(): Promise<void>;
 }
 
@@ -32,6 +60,8 @@ const MAX_BODY_BYTES = 1 << 20;
 
 export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const { port = 0, host = '127.0.0.1', rateLimitEvery, onPost } = opts;
+  const script = [...(opts.script ?? [])];
+  const requestTimes: Date[] = [];
   if (rateLimitEvery !== undefined && (!Number.isInteger(rateLimitEvery) || rateLimitEvery < 1)) {
     throw new RangeError(`rateLimitEvery must be a positive integer, got ${rateLimitEvery}`);
   }
@@ -48,6 +78,17 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
     if (path !== HOOK_PATH) return reply(res, 404, 'no_service');
     if (req.method !== 'POST') return reply(res, 405, 'invalid_method');
     requests++;
+    requestTimes.push(new Date());
+    const scripted = script.shift();
+    if (scripted !== undefined) {
+      if (typeof scripted === 'object' && 'hang' in scripted) {
+        await new Promise((r) => setTimeout(r, scripted.hang));
+        return void res.destroy();
+      }
+      const code = typeof scripted === 'string' ? scripted : scripted.error;
+      if (code === 'rate_limited') res.setHeader('retry-after', String(typeof scripted === 'object' ? scripted.retryAfterSeconds : 1));
+      return reply(res, SLACK_ERRORS[code], code);
+    }
     if (rateLimitEvery !== undefined && requests % rateLimitEvery === 0) {
       res.setHeader('retry-after', '1');
       return reply(res, 429, 'rate_limited');
@@ -76,6 +117,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
   return {
     url: `http://${hostPart}:${addr.port}${HOOK_PATH}`,
     posts,
+    requests: requestTimes,
+    script,
     // Idempotent, so test teardown can close a receiver the test already closed.
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {

@@ -1,53 +1,75 @@
-// detector: events.<table>.> (every partition) → alerts.<rule>. For now one rule: vulnerable services listening (Defender network events).
-import { decodeIpc } from '@sluice/columnar';
-import { H, NonRetryableError, isMain, runService, STREAMS, subjects, type OutputMessage, type ServiceDefinition } from '@sluice/runtime';
-import { detectListening, LISTENING_RULE, type ListeningRuleConfig } from './listeningRule.ts';
+// detector: stateful detections on enriched events (events.<table>.>) and quarantine records (quarantine.>) →
+// alerts.<rule>. Each rule's state is partitioned by key; this replica owns partitions p % replicas == replica,
+// restores them from the KV bucket sluice_detector_state, and snapshots them back (see docs/DETECTIONS.md).
+import { Kvm } from '@nats-io/kv';
+import { isMain, KV_BUCKETS, runService, type ServiceDefinition } from '@sluice/runtime';
+import { dataQualityRule, listeningRule, newNetworkLoginRule, ownedPartitions, type DetectionRule, type KeyState } from '@sluice/detect';
+import { detectorSchema, validateDetectorConfig, type DetectorConfig, type DetectorSection } from './config.ts';
+import { createDetectorMetrics } from './detectorMetrics.ts';
+import { RuleHost } from './ruleHost.ts';
+import { SnapshotStore } from './snapshotStore.ts';
 
-export interface DetectorConfig {
-  detector: { listening: ListeningRuleConfig & { tables: string[] } };
+export type { DetectorConfig } from './config.ts';
+
+const DAY_MS = 86_400_000;
+
+interface EnabledRule {
+  rule: DetectionRule<KeyState>;
+  ttlDays: number;
+  maxKeys: number;
 }
 
-const enc = new TextEncoder();
+/** The rules the configuration enables. */
+export function enabledRules(d: DetectorSection): EnabledRule[] {
+  const out: EnabledRule[] = [];
+  const add = <S extends KeyState>(rule: DetectionRule<S>, s: { stateTtlDays: number; maxKeys: number }) =>
+    out.push({ rule: rule as unknown as DetectionRule<KeyState>, ttlDays: s.stateTtlDays, maxKeys: s.maxKeys });
+  if (d.listening.enabled) add(listeningRule(d.listening), d.listening);
+  if (d.newNetwork.enabled) add(newNetworkLoginRule(d.newNetwork), d.newNetwork);
+  if (d.dataQuality.enabled) add(dataQualityRule(d.dataQuality), d.dataQuality);
+  return out;
+}
 
 export const detector: ServiceDefinition<DetectorConfig> = {
   name: 'detector',
-  description: 'runs detections on enriched events and publishes alerts',
-  sectionSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      listening: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          ports: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 }, default: [3389, 139, 445, 2598, 1494] },
-          knownServers: { type: 'array', items: { type: 'string' }, default: [] },
-          tables: { type: 'array', items: { type: 'string' }, default: ['defender_device_network_events'] },
-        },
-      },
-    },
-  },
-  async setup({ config }) {
-    const rule = config.detector.listening;
+  description: 'runs stateful detections (vulnerable services listening, login from a new network, data quality) and publishes alerts',
+  sectionSchema: detectorSchema,
+  async setup({ config, nc, js, jsm, log, metrics, stage }) {
+    const d = config.detector;
+    validateDetectorConfig(d);
+    const owned = ownedPartitions(d.partitions, d.replica, d.replicas);
+    if (owned.length === 0) log.warn({ replica: d.replica, partitions: d.partitions }, 'more replicas than partitions: this replica owns none and stays idle');
+    const store = new SnapshotStore(await new Kvm(nc).open(KV_BUCKETS.detectorState));
+    const dm = createDetectorMetrics(metrics.registry);
+    const hosts: RuleHost<KeyState>[] = [];
+    for (const { rule, ttlDays, maxKeys } of enabledRules(d)) {
+      const host = new RuleHost({
+        stage,
+        rule,
+        partitions: d.partitions,
+        owned,
+        replica: d.replica,
+        limits: { ttlMs: ttlDays * DAY_MS, maxKeysPerPartition: Math.max(1, Math.ceil(maxKeys / Math.max(1, owned.length))) },
+        snapshot: d.snapshot,
+        js,
+        jsm,
+        store,
+        consumer: config.consumer,
+        log,
+        metrics,
+        dm,
+      });
+      await host.restore();
+      await host.publishPending();
+      if (owned.length) await host.start();
+      hosts.push(host);
+    }
     return {
-      inputs: rule.tables.map((table) => ({
-        stream: STREAMS.events.name,
-        durable: `detector-${LISTENING_RULE}-${table}`,
-        filterSubject: subjects.eventsAllPartitions(table),
-        handler: async (msg): Promise<OutputMessage[]> => {
-          if (msg.headers[H.encoding] !== 'arrow-ipc') throw new NonRetryableError('detector expects arrow-ipc envelopes');
-          const alerts = detectListening(decodeIpc(msg.data), table, rule);
-          // One message per alert, identified by the alert id: JetStream collapses repeats within its window.
-          return alerts.map((a) => ({
-            subject: subjects.alerts(a.rule),
-            data: enc.encode(JSON.stringify(a) + '\n'),
-            records: 1,
-            msgId: `alert:${a.alert_id}`,
-            headers: { [H.encoding]: 'ndjson', [H.count]: '1', [H.source]: msg.headers[H.source] ?? '', [H.object]: msg.headers[H.object] ?? '' },
-          }));
-        },
-      })),
+      // The detector runs its own ordered loops (RuleHost), not the runtime's concurrent ones.
+      inputs: [],
+      stop: async () => {
+        await Promise.all(hosts.map((h) => h.stop()));
+      },
     };
   },
 };

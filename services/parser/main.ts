@@ -53,12 +53,12 @@ export const parser: ServiceDefinition<ParserConfig> = {
     source: { key: 'parser.source', help: 'the source whose categories this deployment parses' },
     family: { key: 'parser.family', help: 'the source family (default: the source name)' },
   },
+  validate: (config) => {
+    const noop = { inc: () => undefined };
+    for (const { sel, key } of selectionsOf(config.parser)) inputsOf(sel, key, noop);
+  },
   async setup({ config, metrics, log }) {
-    const p = config.parser;
-    if (p.category !== undefined && p.categories !== undefined) throw new ConfigError('parser.category: give category or categories, not both');
-    const selections: { sel: SourceSelection; key: string }[] = p.sources
-      ? p.sources.map((sel, i) => ({ sel, key: `parser.sources[${i}]` }))
-      : [{ sel: { source: p.source, family: p.family, categories: p.categories ?? (p.category !== undefined ? [p.category] : undefined) }, key: 'parser' }];
+    const selections = selectionsOf(config.parser);
     const failures = new Counter({
       name: 'sluice_expectation_failures_total',
       help: 'Rows failing an expectation, by table, rule and action (coercion = structural failure)',
@@ -70,6 +70,13 @@ export const parser: ServiceDefinition<ParserConfig> = {
     return { inputs };
   },
 };
+
+function selectionsOf(p: ParserConfig['parser']): { sel: SourceSelection; key: string }[] {
+  if (p.category !== undefined && p.categories !== undefined) throw new ConfigError('parser.category: give category or categories, not both');
+  return p.sources
+    ? p.sources.map((sel, i) => ({ sel, key: `parser.sources[${i}]` }))
+    : [{ sel: { source: p.source, family: p.family, categories: p.categories ?? (p.category !== undefined ? [p.category] : undefined) }, key: 'parser' }];
+}
 
 export function inputsOf(sel: SourceSelection, key: string, failures: ExpectationCounter): InputSpec[] {
   const familyName = sel.family ?? sel.source;

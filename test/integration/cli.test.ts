@@ -1,6 +1,6 @@
 // The command line as a user meets it: --help everywhere, config errors that name the key, and `sluice dev`
 // starting every service and stopping cleanly on Ctrl-C.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,60 +10,73 @@ import { REPO_ROOT } from '../../cli/pipeline.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+/** Runs a command to completion without blocking this worker's event loop (vitest's RPC times out on a blocked one). */
+function run(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 describe('sluice CLI and services', () => {
-  it('prints help for the CLI, each command and each service', () => {
-    const top = run(['cli/main.ts', '--help']);
+  it('prints help for the CLI, each command and each service', async () => {
+    const top = await run(['cli/main.ts', '--help']);
     expect(top.status).toBe(0);
     for (const c of ['demo', 'dev', 'status', 'tables', 'provision']) expect(top.stdout).toContain(c);
     for (const c of ['demo', 'dev', 'status', 'tables', 'provision']) {
-      const r = run(['cli/main.ts', c, '--help']);
+      const r = await run(['cli/main.ts', c, '--help']);
       expect(r.status, c).toBe(0);
       expect(r.stdout).toMatch(/^Usage: sluice /);
     }
     for (const s of ['collector', 'splitter', 'parser', 'enricher', 'detector', 'notifier', 'sink']) {
-      const r = run([`services/${s}/main.ts`, '--help']);
+      const r = await run([`services/${s}/main.ts`, '--help']);
       expect(r.status, s).toBe(0);
       expect(r.stdout).toContain(`sluice ${s} — `);
     }
-    const bad = run(['cli/main.ts', 'frobnicate']);
+    const bad = await run(['cli/main.ts', 'frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown command "frobnicate"');
   });
 
-  it('exits 2 with a message naming the bad key', () => {
+  it('exits 2 with a message naming the bad key', async () => {
     const f = join(tmp, 'bad.yaml');
     writeFileSync(f, 'nats: { url: nats://127.0.0.1:1 }\nsink:\n  flush: { maxRow: 10 }\n');
-    const r = run(['services/sink/main.ts', '--config', f]);
+    const r = await run(['services/sink/main.ts', '--config', f]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('sink.flush.maxRow: unknown key');
 
-    const p = run(['services/parser/main.ts', '--config', f]);
+    const p = await run(['services/parser/main.ts', '--config', f, '--set', 'parser.categories=conn']);
     expect(p.status).toBe(2);
-    expect(p.stderr).toContain('parser.category: required');
+    expect(p.stderr).toContain('parser.categories: must be array');
 
-    const env = run(['services/collector/main.ts', '--config', f], { SLUICE__HTTP__PORT: 'eighty' });
+    const env = await run(['services/collector/main.ts', '--config', f], { SLUICE__HTTP__PORT: 'eighty' });
     expect(env.status).toBe(2);
     expect(env.stderr).toContain('http.port: must be integer');
 
-    const slack = run(['services/notifier/main.ts', '--config', f, '--set', 'notifier.slack.webhookUrl=ftp://x']);
+    const slack = await run(['services/notifier/main.ts', '--config', f, '--set', 'notifier.slack.webhookUrl=ftp://x']);
     expect(slack.status).toBe(2);
     expect(slack.stderr).toContain('notifier.slack.webhookUrl: must match pattern');
 
-    const missing = run(['services/splitter/main.ts', '--config', join(tmp, 'nope.yaml')]);
+    const missing = await run(['services/splitter/main.ts', '--config', join(tmp, 'nope.yaml')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.yaml/);
   });
 
-  it('parser refuses an unknown category by name', () => {
+  it('parser refuses an unknown category by name', async () => {
     const f = join(tmp, 'p.yaml');
     writeFileSync(f, 'nats: { url: nats://127.0.0.1:1 }\n');
     // Validation of the category happens before connecting, so no server is needed.
-    const r = run(['services/parser/main.ts', '--config', f, '--category', 'DeviceNope']);
-    expect(r.status).not.toBe(0);
+    const r = await run(['services/parser/main.ts', '--config', f, '--category', 'DeviceNope']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown category "DeviceNope" of family defender');
   });
 
   it('sluice dev starts every service and stops them all cleanly on SIGINT', async () => {
@@ -78,14 +91,14 @@ describe('sluice CLI and services', () => {
       if (Date.now() > deadline) throw new Error(`dev not ready: ${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(out).toMatch(/11 services ready/);
+    expect(out).toMatch(/8 services ready/);
     // `sluice status` against the dev pipeline's server lists every stream and the services' consumers.
     const url = /NATS (nats:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     expect(url).toBeDefined();
-    const status = run(['cli/main.ts', 'status', '--nats', url!, '--interval', '1']);
+    const status = await run(['cli/main.ts', 'status', '--nats', url!, '--interval', '1']);
     expect(status.status).toBe(0);
     for (const s of ['RAW', 'CATEGORIZED', 'PARSED', 'EVENTS', 'ALERTS', 'QUARANTINE', 'DLQ']) expect(status.stdout).toMatch(new RegExp(`^${s}\\s`, 'm'));
-    for (const c of ['splitter-defender', 'parser-defender-DeviceLogonEvents', 'enricher', 'sink-bronze-p0', 'detector-vulnerable_service_listening-defender_device_network_events']) expect(status.stdout).toContain(`  ${c} `);
+    for (const c of ['splitter-defender', 'parser-defender-DeviceLogonEvents', 'enricher', 'sink-bronze-p0', 'detector-vulnerable_service_listening-defender_device_network_events-r0']) expect(status.stdout).toContain(`  ${c} `);
     expect(status.stdout.split('\n')[0]).toMatch(/stream \/ consumer\s+messages\s+pending\s+ack pending\s+redelivered\s+msgs\/s/);
     const code = await new Promise<number | null>((resolve) => {
       child.once('exit', (c) => resolve(c));

@@ -1,0 +1,179 @@
+// The stateful runtime of one rule in one replica: key → partition (hash % partitions), state per owned partition,
+// and per partition the last input sequence it reflects, so a snapshot restored anywhere resumes exactly after it.
+//
+// Events are partitioned on the bus by sequence, not by key, so every replica reads every event of its inputs and
+// ignores rows whose key hashes to a partition it does not own (read amplification = replicas; see
+// docs/DETECTIONS.md). Alerts raised but not yet confirmed published are `pending` and travel in the snapshot.
+import type { Alert } from '@sluice/slack';
+import type { EventBatch } from './eventBatch.ts';
+import { KeyedState } from './keyedState.ts';
+import { partitionOfKey } from './partitioning.ts';
+import { encodeSnapshotPages } from './snapshotCodec.ts';
+import type { DetectionRule, KeyState, StateLimits } from './rule.ts';
+
+export interface PartitionState<S extends KeyState> {
+  partition: number;
+  state: KeyedState<S>;
+  /** input → last stream sequence applied to this partition. */
+  positions: Map<string, number>;
+  /** Alerts raised from this partition's rows, not yet confirmed published (alert id → alert). */
+  pending: Map<string, Alert>;
+}
+
+/** The serialised form of one partition (JSON). */
+export interface PartitionSnapshot {
+  v: 1;
+  rule: string;
+  partition: number;
+  partitions: number;
+  positions: Record<string, number>;
+  watermark: number;
+  sweptHour: number;
+  /** Keys in LRU order (least recently touched first) with their encoded state. */
+  keys: [string, unknown][];
+  pending: Alert[];
+}
+
+export interface ApplyResult {
+  alerts: Alert[];
+  rows: number;
+  /** Rows whose key another replica owns. */
+  notOwned: number;
+  /** Rows skipped because the partition's snapshot already reflects this sequence. */
+  replayed: number;
+}
+
+export class DetectorRuntime<S extends KeyState> {
+  readonly parts = new Map<number, PartitionState<S>>();
+
+  constructor(
+    readonly rule: DetectionRule<S>,
+    readonly partitions: number,
+    owned: readonly number[],
+    private readonly limits: StateLimits,
+  ) {
+    for (const p of owned) this.parts.set(p, this.emptyPartition(p));
+  }
+
+  private emptyPartition(p: number): PartitionState<S> {
+    return { partition: p, state: new KeyedState<S>(this.limits), positions: new Map(), pending: new Map() };
+  }
+
+  /** Where the input's consumer must resume: after the lowest position among owned partitions (0 = from the start). */
+  resumeAfter(input: string): number {
+    let min = Infinity;
+    for (const part of this.parts.values()) min = Math.min(min, part.positions.get(input) ?? 0);
+    return min === Infinity ? 0 : min;
+  }
+
+  /**
+   * Applies one input message (stream sequence `seq`) to the owned partitions and returns the alerts it raised.
+   * Synchronous: state and positions change atomically with respect to snapshots.
+   */
+  apply(input: string, seq: number, batch: EventBatch, now = new Date()): ApplyResult {
+    const res: ApplyResult = { alerts: [], rows: batch.numRows, notOwned: 0, replayed: 0 };
+    const prepared = this.rule.prepare(batch);
+    if (prepared) {
+      const nowIso = now.toISOString();
+      let current: PartitionState<S> | undefined;
+      const ctx = {
+        nowIso,
+        emit: (a: Alert) => {
+          res.alerts.push(a);
+          current?.pending.set(a.alert_id, a);
+        },
+      };
+      for (let r = 0; r < batch.numRows; r++) {
+        const key = prepared.key(r);
+        if (key === null) continue;
+        const part = this.parts.get(partitionOfKey(key, this.partitions));
+        if (!part) {
+          res.notOwned++;
+          continue;
+        }
+        if ((part.positions.get(input) ?? 0) >= seq) {
+          res.replayed++;
+          continue;
+        }
+        current = part;
+        const t = prepared.eventTimeMs(r);
+        part.state.observe(t);
+        part.state.put(key, prepared.apply(part.state.get(key), r, ctx));
+      }
+    }
+    for (const part of this.parts.values()) {
+      if ((part.positions.get(input) ?? 0) < seq) part.positions.set(input, seq);
+      part.state.evict();
+    }
+    return res;
+  }
+
+  /** The alerts were published (PubAck): they no longer need to travel in snapshots. */
+  confirm(alerts: readonly Alert[]): void {
+    for (const a of alerts) for (const part of this.parts.values()) part.pending.delete(a.alert_id);
+  }
+
+  /** Alerts raised but not confirmed (restored from a snapshot, or in flight). */
+  pending(): Alert[] {
+    return [...this.parts.values()].flatMap((p) => [...p.pending.values()]);
+  }
+
+  keyCount(): number {
+    let n = 0;
+    for (const p of this.parts.values()) n += p.state.size;
+    return n;
+  }
+
+  snapshot(partition: number): PartitionSnapshot {
+    const keys: [string, unknown][] = [];
+    for (const kv of this.encodedKeys(partition)) keys.push(kv);
+    return { ...this.snapshotHeader(partition), keys };
+  }
+
+  /** The partition's snapshot as bytes (see snapshotCodec), without materialising all keys at once. */
+  encodeSnapshot(partition: number): { bytes: Uint8Array; header: Omit<PartitionSnapshot, 'keys'>; keys: number } {
+    const header = this.snapshotHeader(partition);
+    return { bytes: encodeSnapshotPages(header, this.encodedKeys(partition)), header, keys: this.parts.get(partition)!.state.size };
+  }
+
+  private *encodedKeys(partition: number): Generator<[string, unknown]> {
+    for (const [k, s] of this.owned(partition).state.map) yield [k, this.rule.encodeState(s)];
+  }
+
+  private owned(partition: number): PartitionState<S> {
+    const part = this.parts.get(partition);
+    if (!part) throw new Error(`partition ${partition} of ${this.rule.name} is not owned here`);
+    return part;
+  }
+
+  private snapshotHeader(partition: number): Omit<PartitionSnapshot, 'keys'> {
+    const part = this.owned(partition);
+    return {
+      v: 1,
+      rule: this.rule.name,
+      partition,
+      partitions: this.partitions,
+      positions: Object.fromEntries(part.positions),
+      watermark: part.state.watermark,
+      sweptHour: part.state.sweptHour,
+      pending: [...part.pending.values()],
+    };
+  }
+
+  /** Replaces an owned partition's state with a snapshot taken by any replica. */
+  restore(snap: PartitionSnapshot): void {
+    if (snap.v !== 1) throw new Error(`unsupported snapshot version ${String(snap.v)}`);
+    if (snap.rule !== this.rule.name || snap.partitions !== this.partitions) {
+      throw new Error(`snapshot of ${snap.rule} with ${snap.partitions} partitions does not fit ${this.rule.name} with ${this.partitions}`);
+    }
+    const part = this.parts.get(snap.partition);
+    if (!part) throw new Error(`partition ${snap.partition} of ${this.rule.name} is not owned here`);
+    const fresh = this.emptyPartition(snap.partition);
+    for (const [k, v] of snap.keys) fresh.state.map.set(k, this.rule.decodeState(v));
+    fresh.state.watermark = snap.watermark;
+    fresh.state.sweptHour = snap.sweptHour;
+    for (const [i, s] of Object.entries(snap.positions)) fresh.positions.set(i, s);
+    for (const a of snap.pending) fresh.pending.set(a.alert_id, a);
+    this.parts.set(snap.partition, fresh);
+  }
+}

@@ -1,0 +1,46 @@
+// What a detection rule declares to the stateful runtime: the inputs it reads, a key per row (the entity whose
+// state the row touches: user, device, table…), and how one row changes that key's state and which alerts it raises.
+import type { Alert } from '@sluice/slack';
+import type { EventBatch } from './eventBatch.ts';
+
+/** Per-key state: `t` is the event time (epoch ms) the key was last touched; TTL eviction reads it. */
+export interface KeyState {
+  t: number;
+}
+
+export interface ApplyContext {
+  /** Raise an alert (its id must be deterministic: rule + entity key). */
+  emit(alert: Alert): void;
+  /** ISO time stamped on alerts as created_time. */
+  readonly nowIso: string;
+}
+
+/** A batch prepared by a rule: columns resolved once, then row by row. */
+export interface PreparedBatch<S extends KeyState> {
+  /** The key of row r, or null when the row is irrelevant to the rule (filtered out). */
+  key(r: number): string | null;
+  /** Event time of row r in epoch ms. */
+  eventTimeMs(r: number): number;
+  /** New state of the row's key after row r (undefined deletes the key). `prev` is undefined for a new key. */
+  apply(prev: S | undefined, r: number, ctx: ApplyContext): S | undefined;
+}
+
+export interface DetectionRule<S extends KeyState> {
+  readonly name: string;
+  /** Where the rule reads: enriched events of tables, or quarantine records. */
+  readonly reads: 'events' | 'quarantine';
+  /** Table names (events) or `quarantine`; one durable consumer each. */
+  readonly inputs: readonly string[];
+  /** Null when the batch cannot concern the rule (e.g. a required column is missing). */
+  prepare(batch: EventBatch): PreparedBatch<S> | null;
+  /** JSON-safe form of a key's state for snapshots, and back. */
+  encodeState(s: S): unknown;
+  decodeState(v: unknown): S;
+}
+
+export interface StateLimits {
+  /** Keys not touched for this long (event time) are dropped. */
+  ttlMs: number;
+  /** Most keys kept per partition; the least recently touched go first. */
+  maxKeysPerPartition: number;
+}

@@ -1,0 +1,199 @@
+// The detector's config section: schema (defaults, types; ajv names the key on error) and the checks a schema
+// cannot express (replica < replicas, source tables and columns that exist), also naming the key.
+import { ConfigError } from '@sluice/runtime';
+import { allTables, fullColumnNames } from '@sluice/tables';
+import {
+  DEFAULT_DATA_QUALITY_CONFIG,
+  DEFAULT_LISTENING_PORTS,
+  DEFAULT_LISTENING_SOURCES,
+  DEFAULT_LOGIN_SOURCES,
+  DEFAULT_NEW_NETWORK_CONFIG,
+  type DataQualityRuleConfig,
+  type ListeningRuleConfig,
+  type NewNetworkRuleConfig,
+} from '@sluice/detect';
+
+interface StateSettings {
+  enabled: boolean;
+  /** Keys (devices, users, tables) untouched this long in event time are dropped. */
+  stateTtlDays: number;
+  /** Most keys in memory across this replica's partitions of the rule. */
+  maxKeys: number;
+}
+
+export interface DetectorSection {
+  partitions: number;
+  replicas: number;
+  replica: number;
+  snapshot: { intervalSeconds: number; everyBatches: number };
+  listening: ListeningRuleConfig & StateSettings;
+  newNetwork: NewNetworkRuleConfig & StateSettings;
+  dataQuality: DataQualityRuleConfig & StateSettings;
+}
+
+export interface DetectorConfig {
+  detector: DetectorSection;
+}
+
+const strings = { type: 'array', items: { type: 'string', minLength: 1 } };
+const state = (ttlDays: number, maxKeys: number) => ({
+  enabled: { type: 'boolean', default: true },
+  stateTtlDays: { type: 'number', exclusiveMinimum: 0, default: ttlDays },
+  maxKeys: { type: 'integer', minimum: 1, default: maxKeys },
+});
+
+export const detectorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    partitions: { type: 'integer', minimum: 1, maximum: 4096, default: 16, description: 'key partitions of each rule state (hash(key) % partitions)' },
+    replicas: { type: 'integer', minimum: 1, default: 1 },
+    replica: { type: 'integer', minimum: 0, default: 0, description: 'this process: owns partitions p with p % replicas == replica' },
+    snapshot: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        intervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 60 },
+        everyBatches: { type: 'integer', minimum: 1, default: 1000 },
+      },
+    },
+    listening: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ...state(3, 1_000_000),
+        ports: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 }, minItems: 1, default: DEFAULT_LISTENING_PORTS },
+        knownServers: {
+          type: 'array',
+          default: [],
+          items: {
+            oneOf: [
+              { type: 'string', minLength: 1 },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['name'],
+                properties: { name: { type: 'string', minLength: 1 }, ports: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 } } },
+              },
+            ],
+          },
+        },
+        sources: {
+          type: 'array',
+          minItems: 1,
+          default: DEFAULT_LISTENING_SOURCES,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['table', 'time', 'actionColumn', 'actions', 'deviceId', 'deviceName', 'localIp', 'port'],
+            properties: {
+              table: { type: 'string', minLength: 1 },
+              time: { type: 'string' },
+              actionColumn: { type: 'string' },
+              actions: { ...strings, minItems: 1 },
+              deviceId: { type: 'string' },
+              deviceName: { type: 'string' },
+              localIp: strings,
+              port: { type: 'string' },
+              queryKey: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    newNetwork: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ...state(180, 2_000_000),
+        learningDays: { type: 'number', minimum: 0, default: DEFAULT_NEW_NETWORK_CONFIG.learningDays },
+        networkTtlDays: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_NEW_NETWORK_CONFIG.networkTtlDays },
+        maxNetworksPerUser: { type: 'integer', minimum: 1, default: DEFAULT_NEW_NETWORK_CONFIG.maxNetworksPerUser },
+        asOrgSuffix: { type: 'string', default: DEFAULT_NEW_NETWORK_CONFIG.asOrgSuffix },
+        asNumberSuffix: { type: 'string', default: DEFAULT_NEW_NETWORK_CONFIG.asNumberSuffix },
+        geoCountrySuffix: { type: 'string', default: DEFAULT_NEW_NETWORK_CONFIG.geoCountrySuffix },
+        geoCitySuffix: { type: 'string', default: DEFAULT_NEW_NETWORK_CONFIG.geoCitySuffix },
+        skipPrivate: { type: 'boolean', default: DEFAULT_NEW_NETWORK_CONFIG.skipPrivate },
+        sources: {
+          type: 'array',
+          minItems: 1,
+          default: DEFAULT_LOGIN_SOURCES,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['table', 'time', 'user', 'ip', 'where'],
+            properties: {
+              table: { type: 'string', minLength: 1 },
+              time: { type: 'string' },
+              user: { ...strings, minItems: 1 },
+              domain: { type: 'string' },
+              ip: { ...strings, minItems: 1 },
+              where: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['column'],
+                  properties: { column: { type: 'string' }, equals: strings, contains: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    dataQuality: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ...state(2, 100_000),
+        windowMinutes: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_DATA_QUALITY_CONFIG.windowMinutes },
+        maxPerWindow: { type: 'integer', minimum: 0, default: DEFAULT_DATA_QUALITY_CONFIG.maxPerWindow },
+        tables: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, default: {} },
+        ignoreRules: { ...strings, default: [] },
+        stages: { ...strings, default: [] },
+      },
+    },
+  },
+};
+
+/** Checks beyond the schema; throws ConfigError naming the key. */
+export function validateDetectorConfig(d: DetectorSection, tables: Map<string, Set<string>> = knownTables()): void {
+  if (d.replica >= d.replicas) throw new ConfigError(`detector.replica: ${d.replica} must be below detector.replicas (${d.replicas})`);
+  const col = (key: string, table: string, column: string | undefined) => {
+    if (column === undefined) return;
+    if (!tables.get(table)?.has(column)) throw new ConfigError(`${key}: table ${table} has no column "${column}"`);
+  };
+  const tableOf = (key: string, table: string) => {
+    if (!tables.has(table)) throw new ConfigError(`${key}: unknown table "${table}"`);
+  };
+  if (d.listening.enabled) {
+    d.listening.sources.forEach((s, i) => {
+      const k = `detector.listening.sources[${i}]`;
+      tableOf(`${k}.table`, s.table);
+      for (const f of ['time', 'actionColumn', 'deviceId', 'deviceName', 'port', 'queryKey'] as const) col(`${k}.${f}`, s.table, s[f]);
+      s.localIp.forEach((c, j) => col(`${k}.localIp[${j}]`, s.table, c));
+    });
+  }
+  if (d.newNetwork.enabled) {
+    d.newNetwork.sources.forEach((s, i) => {
+      const k = `detector.newNetwork.sources[${i}]`;
+      tableOf(`${k}.table`, s.table);
+      col(`${k}.time`, s.table, s.time);
+      col(`${k}.domain`, s.table, s.domain);
+      s.user.forEach((c, j) => col(`${k}.user[${j}]`, s.table, c));
+      s.ip.forEach((c, j) => col(`${k}.ip[${j}]`, s.table, c));
+      s.where.forEach((w, j) => col(`${k}.where[${j}].column`, s.table, w.column));
+    });
+  }
+  if (d.dataQuality.enabled) for (const t of Object.keys(d.dataQuality.tables)) tableOf(`detector.dataQuality.tables.${t}`, t);
+  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled) throw new ConfigError('detector: every rule is disabled (detector.<rule>.enabled)');
+}
+
+function knownTables(): Map<string, Set<string>> {
+  return new Map(allTables().map((t) => [t.name, new Set(fullColumnNames(t))]));
+}

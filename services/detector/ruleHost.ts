@@ -1,0 +1,253 @@
+// Runs one stateful rule in this replica: restores its owned partitions from KV, republishes alerts that were
+// pending at the snapshot, then reads each input through its own durable consumer (resumed after the lowest
+// position the restored partitions reflect), strictly in stream order: apply → publish alerts (PubAck) → ack.
+// A publish that fails is retried in place, never skipped, so the consumer never moves past an unpublished alert.
+// Snapshots every `intervalSeconds` or `everyBatches`, and at stop.
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { decodeIpc } from '@sluice/columnar';
+import { ensureConsumer, fromNatsHeaders, H, publishAll, STREAMS, subjects, type CommonConfig, type Logger, type Metrics, type OutputMessage } from '@sluice/runtime';
+import type { Alert } from '@sluice/slack';
+import { arrowBatch, DetectorRuntime, MESSAGE_TIME_FIELD, objectBatch, type DetectionRule, type EventBatch, type KeyState, type StateLimits } from '@sluice/detect';
+import type { DetectorMetrics } from './detectorMetrics.ts';
+import type { SnapshotManifest, SnapshotStore } from './snapshotStore.ts';
+
+export interface RuleHostOptions<S extends KeyState> {
+  stage: string;
+  rule: DetectionRule<S>;
+  partitions: number;
+  owned: number[];
+  replica: number;
+  limits: StateLimits;
+  snapshot: { intervalSeconds: number; everyBatches: number };
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  store: SnapshotStore;
+  consumer: CommonConfig['consumer'];
+  log: Logger;
+  metrics: Metrics;
+  dm: DetectorMetrics;
+}
+
+class Stopping extends Error {}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function durableName(rule: string, input: string, replica: number): string {
+  return `detector-${rule}-${input}-r${replica}`;
+}
+
+export class RuleHost<S extends KeyState> {
+  readonly runtime: DetectorRuntime<S>;
+  private readonly loops: { input: string; durable: string; messages?: ConsumerMessages; done?: Promise<void> }[] = [];
+  private stopped = false;
+  private batchesSinceSnapshot = 0;
+  private lastSnapshot = Date.now();
+  private snapshotting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: RuleHostOptions<S>) {
+    this.runtime = new DetectorRuntime(o.rule, o.partitions, o.owned, o.limits);
+    const rule = o.rule.name;
+    o.dm.stateKeys.set({ rule }, 0);
+    o.dm.snapshotAge.set({ rule }, 0);
+  }
+
+  get name(): string {
+    return this.o.rule.name;
+  }
+
+  /** Loads every owned partition's snapshot (a partition without one starts empty, from the stream's start). */
+  async restore(): Promise<void> {
+    const { rule, partitions, owned, store, log } = this.o;
+    for (const p of owned) {
+      const loaded = await store.load(rule.name, partitions, p);
+      if (!loaded) {
+        log.info({ rule: rule.name, partition: p }, 'no snapshot: partition starts empty');
+        continue;
+      }
+      this.runtime.restore(loaded.snapshot);
+      log.info({ rule: rule.name, partition: p, taken: loaded.manifest.taken, keys: loaded.manifest.keys, positions: loaded.manifest.positions, pending: loaded.snapshot.pending.length }, 'partition restored from snapshot');
+    }
+    this.lastSnapshot = Date.now();
+    this.o.dm.stateKeys.set({ rule: rule.name }, this.runtime.keyCount());
+  }
+
+  /** Publishes alerts the snapshot says were raised but maybe not published (duplicates are dropped by id). */
+  async publishPending(): Promise<void> {
+    const pending = this.runtime.pending();
+    if (pending.length === 0) return;
+    await this.publish(pending);
+    this.runtime.confirm(pending);
+    this.o.log.info({ rule: this.name, alerts: pending.length }, 'republished alerts pending at the snapshot');
+  }
+
+  async start(): Promise<void> {
+    const { rule, replica, jsm, js, consumer } = this.o;
+    const stream = rule.reads === 'quarantine' ? STREAMS.quarantine.name : STREAMS.events.name;
+    for (const input of rule.inputs) {
+      const durable = durableName(rule.name, input, replica);
+      const filterSubject = rule.reads === 'quarantine' ? 'quarantine.>' : subjects.eventsAllPartitions(input);
+      const resumeAfterSeq = this.runtime.resumeAfter(input);
+      // The snapshot, not the consumer, owns the position: recreate the durable to deliver after it, in order.
+      await ensureConsumer(jsm, { stream, durable, filterSubject, description: `sluice detector ${rule.name} r${replica}`, resumeAfterSeq }, consumer);
+      const c = await js.consumers.get(stream, durable);
+      const loop: (typeof this.loops)[number] = { input, durable };
+      loop.messages = await c.consume({ max_messages: consumer.fetchBatch });
+      loop.done = this.run(input, loop.messages).catch((e: Error) => {
+        if (!(e instanceof Stopping)) this.o.log.error({ rule: rule.name, input, err: e.message }, 'detector input loop failed');
+      });
+      this.loops.push(loop);
+      this.o.log.info({ rule: rule.name, stream, durable, filter: filterSubject, resumeAfterSeq }, 'consuming');
+    }
+    this.timer = setInterval(() => {
+      this.o.dm.snapshotAge.set({ rule: rule.name }, (Date.now() - this.lastSnapshot) / 1000);
+      if (Date.now() - this.lastSnapshot >= this.o.snapshot.intervalSeconds * 1000 && this.batchesSinceSnapshot > 0) void this.snapshot();
+      for (const l of this.loops) {
+        jsm.consumers
+          .info(stream, l.durable)
+          .then((info) => this.o.metrics.consumerPending.set({ consumer: l.durable }, info.num_pending))
+          .catch(() => undefined);
+      }
+    }, 1000);
+    this.timer.unref();
+  }
+
+  durables(): string[] {
+    return this.loops.map((l) => l.durable);
+  }
+
+  private async run(input: string, messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      if (this.stopped) break;
+      await this.handle(input, m);
+    }
+  }
+
+  private async handle(input: string, m: JsMsg): Promise<void> {
+    const rule = this.o.rule.name;
+    let alerts: Alert[];
+    try {
+      const res = this.runtime.apply(input, m.seq, this.decode(input, m));
+      alerts = res.alerts;
+      this.o.dm.rows.inc({ rule, outcome: 'seen' }, res.rows);
+      if (res.notOwned) this.o.dm.rows.inc({ rule, outcome: 'not_owned' }, res.notOwned);
+      if (res.replayed) this.o.dm.rows.inc({ rule, outcome: 'replayed' }, res.replayed);
+    } catch (e) {
+      await this.deadLetter(input, m, e as Error);
+      return;
+    }
+    if (alerts.length) {
+      await this.publish(alerts, m);
+      this.runtime.confirm(alerts);
+      this.o.dm.alerts.inc({ rule }, alerts.length);
+    }
+    m.ack();
+    this.o.metrics.batchesIn.inc();
+    this.o.dm.stateKeys.set({ rule }, this.runtime.keyCount());
+    if (++this.batchesSinceSnapshot >= this.o.snapshot.everyBatches) void this.snapshot();
+  }
+
+  private decode(input: string, m: JsMsg): EventBatch {
+    const headers = fromNatsHeaders(m.headers);
+    if (this.o.rule.reads === 'quarantine') {
+      const msgTime = Math.floor(m.info.timestampNanos / 1e6);
+      const rows = dec
+        .decode(m.data)
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => ({ ...(JSON.parse(l) as Record<string, unknown>), [MESSAGE_TIME_FIELD]: msgTime }));
+      return objectBatch(input, rows);
+    }
+    if (headers[H.encoding] !== 'arrow-ipc') throw new Error(`detector expects arrow-ipc envelopes, got ${headers[H.encoding] ?? 'none'}`);
+    return arrowBatch(input, decodeIpc(m.data));
+  }
+
+  /** One message per alert on alerts.<rule>, msg id = alert id; retried in place until acknowledged or stopping. */
+  private async publish(alerts: Alert[], m?: JsMsg): Promise<void> {
+    const outputs: OutputMessage[] = alerts.map((a) => ({
+      subject: subjects.alerts(a.rule),
+      data: enc.encode(JSON.stringify(a) + '\n'),
+      records: 1,
+      msgId: `alert:${a.alert_id}`,
+      headers: { [H.encoding]: 'ndjson', [H.count]: '1', [H.source]: a.evidence[0]?.source ?? '', [H.object]: a.evidence[0]?.object ?? '' },
+    }));
+    const backoff = this.o.consumer.backoffSeconds;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await publishAll(this.o.js, outputs, outputs.map((o) => o.msgId!));
+        this.o.metrics.recordsOut.inc({ stream: 'alerts' }, outputs.length);
+        return;
+      } catch (e) {
+        if (this.stopped) throw new Stopping('stopping with alerts unpublished (kept pending in the snapshot)');
+        this.o.metrics.errors.inc({ kind: 'publish' });
+        const delay = (backoff[Math.min(attempt, backoff.length - 1)] ?? 1) * 1000;
+        this.o.log.warn({ rule: this.name, err: (e as Error).message, retryInMs: delay }, 'alert publish failed; retrying');
+        m?.working();
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async deadLetter(input: string, m: JsMsg, err: Error): Promise<void> {
+    this.o.metrics.errors.inc({ kind: 'dead_lettered' });
+    this.o.log.error({ rule: this.name, input, seq: m.seq, err: err.message }, 'dead-lettering input');
+    const headers = fromNatsHeaders(m.headers);
+    const out: OutputMessage = {
+      subject: subjects.dlq(this.o.stage),
+      data: m.data,
+      records: Number(headers[H.count] ?? 1),
+      headers: { ...headers, [H.error]: `non_retryable: ${err.message}`.slice(0, 1000), [H.stage]: this.o.stage, [H.origSubject]: m.subject, [H.origSeq]: String(m.seq) },
+    };
+    try {
+      await publishAll(this.o.js, [out], [`dlq:${this.o.stage}:${this.name}:${m.seq}`]);
+      m.term();
+    } catch {
+      m.nak(5000);
+    }
+  }
+
+  /** Captures and writes every owned partition; concurrent calls share one run. */
+  snapshot(): Promise<void> {
+    this.snapshotting ??= (async () => {
+      const started = Date.now();
+      this.batchesSinceSnapshot = 0;
+      const rule = this.name;
+      try {
+        // Each partition carries its own positions, so partitions need not be cut at the same instant: capture one
+        // at a time (synchronously, so it is consistent) and let the loops run in between (a million users in one
+        // replica is ~16 × 0.2–1 s of JSON work; all at once would stall the event loop for seconds).
+        const writes: Promise<SnapshotManifest>[] = [];
+        for (const p of [...this.runtime.parts.keys()]) {
+          writes.push(this.o.store.saveNow(this.runtime as DetectorRuntime<KeyState>, p));
+          await new Promise((r) => setImmediate(r));
+        }
+        const manifests = await Promise.all(writes);
+        this.lastSnapshot = started;
+        this.o.dm.snapshotAge.set({ rule }, 0);
+        this.o.dm.snapshotBytes.set({ rule }, manifests.reduce((n, m) => n + m.bytes, 0));
+        this.o.dm.snapshotSeconds.set({ rule }, (Date.now() - started) / 1000);
+        let evicted = 0;
+        for (const part of this.runtime.parts.values()) evicted += part.state.evicted;
+        this.o.dm.evicted.set({ rule }, evicted);
+        this.o.log.debug({ rule, partitions: manifests.length, bytes: manifests.reduce((n, m) => n + m.bytes, 0), ms: Date.now() - started }, 'snapshot written');
+      } catch (e) {
+        this.o.log.error({ rule, err: (e as Error).message }, 'snapshot failed; state is kept and the next one retries');
+        this.o.metrics.errors.inc({ kind: 'snapshot' });
+      } finally {
+        this.snapshotting = undefined;
+      }
+    })();
+    return this.snapshotting;
+  }
+
+  /** Stops reading (the message in hand finishes), then writes a final snapshot. */
+  async stop(opts: { snapshot?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.all(this.loops.map((l) => l.messages?.close().catch(() => undefined)));
+    await Promise.all(this.loops.map((l) => l.done));
+    await this.snapshotting;
+    if (opts.snapshot ?? true) await this.snapshot();
+  }
+}
