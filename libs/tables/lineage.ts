@@ -1,7 +1,11 @@
 // The lineage columns every silver table gets (where a row came from) and the eventDate partition column,
 // plus the helpers that list a table's full column set and stamp lineage values onto a coerced row.
+import { enrichmentColumnsOf } from './enrichment.ts';
 import type { ColumnDef, Row, TableDefinition } from './tableDefinition.ts';
 import { eventDateOf } from './timestamp.ts';
+
+// The enricher's columns (part of every enriched table's schema) are derived in enrichment.ts.
+export * from './enrichment.ts';
 
 /** Name of the partition column derived from the table's eventTime (epoch days, UTC). */
 export const EVENT_DATE = 'eventDate';
@@ -28,29 +32,14 @@ export const EVENT_DATE_COLUMN: ColumnDef = Object.freeze({
 export const SILVER_EXTRA_COLUMNS: readonly ColumnDef[] = Object.freeze([...LINEAGE_COLUMNS, EVENT_DATE_COLUMN]);
 
 /**
- * A table's full column list: declared columns, then (silver tables only) the lineage columns and eventDate.
+ * A table's full column list: declared columns, then (silver tables only) the enrichment columns, the lineage
+ * columns and eventDate.
  * eventDate is not appended twice when a table declares it itself.
  */
 export function fullColumnsOf(def: TableDefinition): ColumnDef[] {
   if (def.layer !== 'silver') return [...def.columns];
   const declaresEventDate = def.columns.some((c) => c.name === EVENT_DATE);
   return [...def.columns, ...enrichmentColumnsOf(def), ...LINEAGE_COLUMNS, ...(declaresEventDate ? [] : [EVENT_DATE_COLUMN])];
-}
-
-/** Names of the GeoIP columns the enricher adds for one IP column. */
-export function geoColumnNames(ipColumn: string): { country: string; city: string } {
-  return { country: `${ipColumn}_geo_country`, city: `${ipColumn}_geo_city` };
-}
-
-/** Columns filled by the enricher (null until it runs, and for private or unknown addresses). */
-export function enrichmentColumnsOf(def: TableDefinition): ColumnDef[] {
-  return (def.enrich?.geoip ?? []).flatMap((ip) => {
-    const n = geoColumnNames(ip);
-    return [
-      { name: n.country, type: 'string', doc: `ISO country code of ${ip} (GeoIP; null for private/invalid addresses).` },
-      { name: n.city, type: 'string', doc: `City of ${ip} (GeoIP; null when unknown).` },
-    ] satisfies ColumnDef[];
-  });
 }
 
 export function fullColumnNames(def: TableDefinition): string[] {

@@ -47,8 +47,18 @@ export interface TableDefinition {
   /** Column whose value gives the row's eventDate (silver tables). */
   eventTime?: string;
   expectations: Expectation[];
-  /** Enrichments whose output columns the table carries (added after the declared columns). */
-  enrich?: { geoip?: string[] };
+  /**
+   * Default enrichments (the enricher's configuration may override them per table): `geoip` string columns holding
+   * IP addresses get scope, GeoIP and AS columns; `domain` string columns holding DNS names, host names or URLs get
+   * registered-domain and public-suffix columns. The output columns follow the declared ones (see enrichmentColumnsOf).
+   */
+  enrich?: TableEnrichment;
+}
+
+/** Which columns of a table get which enrichment (lists of declared string column names). */
+export interface TableEnrichment {
+  geoip?: string[];
+  domain?: string[];
 }
 
 export function columnNames(def: TableDefinition): string[] {
@@ -85,6 +95,13 @@ export function assertValidDefinition(def: TableDefinition): void {
     const t = def.columns.find((c) => c.name === def.eventTime);
     if (!t) throw new Error(`table ${def.name}: eventTime: unknown column "${def.eventTime}"`);
     if (t.type !== 'timestamp') throw new Error(`table ${def.name}: eventTime: column "${def.eventTime}" is not a timestamp`);
+  }
+  for (const [kind, cols] of Object.entries(def.enrich ?? {}) as [string, string[] | undefined][]) {
+    for (const name of cols ?? []) {
+      const c = def.columns.find((x) => x.name === name);
+      if (!c) throw new Error(`table ${def.name}: enrich.${kind}: unknown column "${name}"`);
+      if (c.type !== 'string') throw new Error(`table ${def.name}: enrich.${kind}: column "${name}" is ${c.type}, not string`);
+    }
   }
   const rules = new Set<string>();
   for (const e of def.expectations) {

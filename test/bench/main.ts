@@ -11,7 +11,8 @@ import { GeoLookup } from '@sluice/geoip';
 import { H, packLines, type InputMessage } from '@sluice/runtime';
 import { allTables, defenderTables } from '@sluice/tables';
 import { defenderFamily } from '@sluice/sources';
-import { enrichBatch } from '../../services/enricher/handler.ts';
+import { DomainLookup } from '@sluice/domains';
+import { enrichBatch, enrichmentByTable } from '../../services/enricher/handler.ts';
 import { parseBatch, parserContext } from '../../services/parser/handler.ts';
 import { deltaColumns } from '../../services/sink/main.ts';
 import { splitBatch } from '../../services/splitter/handler.ts';
@@ -71,11 +72,12 @@ results.push(
 );
 
 const geo = await GeoLookup.open();
-const geoFields = new Map(allTables().map((t) => [t.name, t.enrich?.geoip ?? []] as const));
+const enrichTables = enrichmentByTable(allTables());
+const domains = new DomainLookup();
 let events: InputMessage[] = [];
 results.push(
   await measure('enricher', N, parsed.reduce((n, m) => n + m.data.length, 0), () => {
-    events = parsed.flatMap((m) => enrichBatch(m, { geo, geoFields })).map((o, i) => msg(o.data, i + 1, o.headers!));
+    events = parsed.flatMap((m) => enrichBatch(m, { geo, domains, tables: enrichTables })).map((o, i) => msg(o.data, i + 1, o.headers!));
   }),
 );
 

@@ -24,6 +24,6 @@ export const crowdstrikeDnsRequest: TableDefinition = {
     fdr('DnsRequestCount', 'integer', 'Number of identical requests folded into this event.'),
     rescuedColumn(),
   ],
-  enrich: { geoip: ['aip'] },
+  enrich: { geoip: ['aip'], domain: ['DomainName'] },
   expectations: [aidPresent],
 };

@@ -83,7 +83,7 @@ export const alertEvidence: TableDefinition = {
     prop('MachineGroup', 'string', 'Machine group of the device (present in streamed records).'),
     ...envelopeColumns(),
   ],
-  enrich: { geoip: ['RemoteIP'] },
+  enrich: { geoip: ['RemoteIP'], domain: ['RemoteUrl'] },
   expectations: [
     alertIdPresent,
     severityKnown,

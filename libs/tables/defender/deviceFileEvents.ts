@@ -39,7 +39,7 @@ export const deviceFileEvents: TableDefinition = {
     ...initiatingSessionColumns(),
     ...trailerColumns(true),
   ],
-  enrich: { geoip: ['FileOriginIP', 'RequestSourceIP'] },
+  enrich: { geoip: ['FileOriginIP', 'RequestSourceIP'], domain: ['FileOriginUrl'] },
   expectations: [
     deviceIdPresent,
     reportIdNonNegative,

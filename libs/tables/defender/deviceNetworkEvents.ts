@@ -43,7 +43,7 @@ export const deviceNetworkEvents: TableDefinition = {
     ...initiatingSessionColumns(),
     ...trailerColumns(true),
   ],
-  enrich: { geoip: ['RemoteIP'] },
+  enrich: { geoip: ['RemoteIP'], domain: ['RemoteUrl'] },
   expectations: [
     deviceIdPresent,
     reportIdNonNegative,

@@ -65,7 +65,7 @@ export const emailEvents: TableDefinition = {
     prop('UserLevelPolicy', 'string', 'Mailbox-level policy that triggered it.'),
     ...serviceTrailer(true),
   ],
-  enrich: { geoip: ['SenderIPv4', 'SenderIPv6'] },
+  enrich: { geoip: ['SenderIPv4', 'SenderIPv6'], domain: ['SenderFromDomain'] },
   expectations: [
     networkMessageIdPresent,
     valueKnown('delivery_action_known', 'DeliveryAction', DELIVERY_ACTIONS),
@@ -123,6 +123,7 @@ export const emailUrlInfo: TableDefinition = {
     prop('UrlLocation', 'string', 'Part of the message the URL was found in (Body, Subject, Attachment, …).'),
     ...serviceTrailer(false),
   ],
+  enrich: { domain: ['Url'] },
   expectations: [networkMessageIdPresent, keyPresent('url_present', 'Url', 'the row is about this URL', 'warn')],
 };
 
@@ -169,7 +170,7 @@ export const urlClickEvents: TableDefinition = {
     prop('UrlChain', 'json', 'Redirection chain of the URL, JSON array text.'),
     ...serviceTrailer(false),
   ],
-  enrich: { geoip: ['IPAddress'] },
+  enrich: { geoip: ['IPAddress'], domain: ['Url'] },
   expectations: [
     keyPresent('report_id_present', 'ReportId', 'it identifies the click; click-through rows share it'),
     keyPresent('url_present', 'Url', 'the row is about this URL', 'warn'),

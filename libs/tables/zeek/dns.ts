@@ -36,5 +36,6 @@ export const zeekDns: TableDefinition = {
   partitionBy: ['eventDate'],
   eventTime: 'ts',
   columns: [...zeekColumns(DNS_FIELDS), ...trailerColumns()],
+  enrich: { domain: ['query'] },
   expectations: connectionExpectations(),
 };

@@ -40,6 +40,6 @@ export const zeekSsl: TableDefinition = {
   partitionBy: ['eventDate'],
   eventTime: 'ts',
   columns: [...zeekColumns(SSL_FIELDS), ...trailerColumns()],
-  enrich: { geoip: ['id_resp_h'] },
+  enrich: { geoip: ['id_resp_h'], domain: ['server_name'] },
   expectations: connectionExpectations(),
 };

@@ -1,0 +1,1 @@
+export { DomainLookup, domainInfoOf, type DomainInfo, type DomainOptions } from './registeredDomain.ts';

@@ -1,0 +1,122 @@
+// A MaxMind DB (.mmdb) opened with the maxmind package, projected onto the few fields the enricher writes.
+// The maxmind reader walks the search tree; the fields are read straight from the data record (MmdbFieldReader)
+// and memoised per record offset: a million distinct addresses in one city cost one projection. Should the
+// reader's tree walk not be reachable (another mmdb-lib version), its full decode is used, memoised per object.
+import { readFile } from 'node:fs/promises';
+import { Reader, type AsnResponse, type CityResponse, type IspResponse } from 'maxmind';
+import type { AsnInfo, CityInfo } from './geoTypes.ts';
+import { LruCache } from './lruCache.ts';
+import { MmdbFieldReader } from './mmdbFields.ts';
+
+export type MmdbRole = 'city' | 'asn';
+
+const ACCEPTED: Record<MmdbRole, { pattern: RegExp; what: string }> = {
+  city: { pattern: /City|Country|Enterprise/i, what: 'a GeoIP2/GeoLite2 City or Country database' },
+  asn: { pattern: /ASN|ISP/i, what: 'a GeoLite2-ASN or GeoIP2-ISP database' },
+};
+
+/** Records of a big database are cached (decoded once); the cache key is the record's offset in the file. */
+class RecordCache {
+  private readonly lru = new LruCache<string | number, unknown>(50_000);
+  get(key: string | number): unknown {
+    return this.lru.get(key);
+  }
+  set(key: string | number, value: unknown): void {
+    this.lru.set(key, value);
+  }
+}
+
+type TreeWalk = (ip: string) => [number | null, number];
+type Full = CityResponse & AsnResponse & IspResponse;
+
+export class MmdbDatabase<T extends CityInfo | AsnInfo> {
+  readonly kind = 'mmdb';
+  private readonly memo = new WeakMap<object, T>();
+  private byOffset = new Map<number, T>();
+  private readonly walk: TreeWalk | null;
+  private readonly fields: MmdbFieldReader;
+  private readonly nodeCount: number;
+  private readonly treeSize: number;
+
+  private constructor(
+    private readonly reader: Reader<Full>,
+    private readonly project: (r: Full) => T,
+    private readonly read: (f: MmdbFieldReader, offset: number) => T,
+    buf: Buffer,
+    readonly path: string,
+    readonly databaseType: string,
+    readonly builtAt: Date,
+  ) {
+    const walk = (reader as unknown as { findAddressInTree?: TreeWalk }).findAddressInTree;
+    this.walk = typeof walk === 'function' ? walk.bind(reader) : null;
+    this.nodeCount = reader.metadata.nodeCount;
+    this.treeSize = reader.metadata.searchTreeSize;
+    this.fields = new MmdbFieldReader(buf, this.treeSize + 16);
+  }
+
+  /** Reads and checks a database file; throws with the path and what was wrong (missing, not an mmdb, wrong type). */
+  static async open(role: 'city', path: string): Promise<MmdbDatabase<CityInfo>>;
+  static async open(role: 'asn', path: string): Promise<MmdbDatabase<AsnInfo>>;
+  static async open(role: MmdbRole, path: string): Promise<MmdbDatabase<CityInfo> | MmdbDatabase<AsnInfo>> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      throw new Error(`GeoIP ${role} database ${path}: cannot read: ${(e as Error).message}`);
+    }
+    let reader: Reader<Full>;
+    try {
+      reader = new Reader(buf, { cache: new RecordCache() });
+    } catch (e) {
+      throw new Error(`GeoIP ${role} database ${path}: not a MaxMind DB file (${(e as Error).message})`);
+    }
+    const type = reader.metadata.databaseType;
+    const accepted = ACCEPTED[role];
+    if (!accepted.pattern.test(type)) throw new Error(`GeoIP ${role} database ${path}: is a "${type}" database, expected ${accepted.what}`);
+    const built = reader.metadata.buildEpoch;
+    return role === 'city'
+      ? new MmdbDatabase<CityInfo>(reader, projectCity, (f, o) => f.city(o), buf, path, type, built)
+      : new MmdbDatabase<AsnInfo>(reader, projectAsn, (f, o) => f.asn(o), buf, path, type, built);
+  }
+
+  /** `key`: a valid IPv4 or IPv6 address without zone. Null when the database has no network for it. */
+  lookup(key: string): T | null {
+    if (this.walk) {
+      const [pointer] = this.walk(key);
+      if (!pointer) return null;
+      const offset = pointer - this.nodeCount + this.treeSize;
+      let p = this.byOffset.get(offset);
+      if (!p) {
+        if (this.byOffset.size >= 500_000) this.byOffset = new Map();
+        this.byOffset.set(offset, (p = this.read(this.fields, offset)));
+      }
+      return p;
+    }
+    return this.lookupDecoded(key);
+  }
+
+  /** The same through the maxmind package's full decode (reference and fallback). */
+  lookupDecoded(key: string): T | null {
+    const r = this.reader.get(key);
+    if (!r) return null;
+    let p = this.memo.get(r);
+    if (!p) this.memo.set(r, (p = this.project(r)));
+    return p;
+  }
+}
+
+function projectCity(r: CityResponse): CityInfo {
+  const loc = r.location;
+  return Object.freeze({
+    country: r.country?.iso_code ?? r.registered_country?.iso_code ?? null,
+    city: r.city?.names?.en ?? null,
+    latitude: typeof loc?.latitude === 'number' ? loc.latitude : null,
+    longitude: typeof loc?.longitude === 'number' ? loc.longitude : null,
+  });
+}
+
+function projectAsn(r: AsnResponse & IspResponse): AsnInfo {
+  // GeoIP2-ISP records may carry the number with only isp/organization names.
+  const org = r.autonomous_system_organization || r.organization || r.isp || null;
+  return Object.freeze({ asn: typeof r.autonomous_system_number === 'number' ? r.autonomous_system_number : null, asOrg: org });
+}
