@@ -82,3 +82,23 @@ test-spark: deps
 .PHONY: conformance
 conformance: node_modules/.installed
 	npx tsx scripts/conformance.ts $(CONFORMANCE_ARGS)
+
+# The container image (Dockerfile lint, entrypoint) and the Helm chart, offline: helm lint --strict, helm template of
+# the default values and every deploy/helm/sluice/ci scenario, kubeconform -strict against the vendored schemas,
+# rendered-object and bad-values assertions. Installs helm and kubeconform with go install; refreshes the chart's
+# copies of the rules, dashboards and source families first (deploy/helm/sync-files.sh).
+.PHONY: test-helm
+test-helm: node_modules/.installed
+	scripts/install-helm-tools.sh
+	deploy/helm/sync-files.sh
+	SLUICE_REQUIRE_HELM=1 npx vitest run --config test/deploy/vitest.config.ts test/deploy/helm.test.ts
+
+# Alert rules and dashboards: promtool checks and unit tests of every alert, then every PromQL expression of
+# deploy/prometheus/rules.yaml and deploy/grafana/*.json against a real Prometheus scraping a local pipeline.
+# Installs Prometheus (Debian's package, else go install) with scripts/install-prometheus.sh.
+.PHONY: test-prometheus
+test-prometheus: deps
+	@PROM_DIR=$$(scripts/install-prometheus.sh) && export PATH="$$PROM_DIR:$$PATH" && \
+	  promtool check rules deploy/prometheus/rules.yaml && \
+	  (cd deploy/prometheus && promtool test rules rules.test.yaml) && \
+	  SLUICE_REQUIRE_PROMETHEUS=1 npx vitest run --config test/deploy/vitest.config.ts test/deploy/promql.test.ts

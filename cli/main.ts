@@ -100,7 +100,9 @@ export async function main(argv: string[]): Promise<number> {
       });
       return new Promise<number>(() => undefined); // runs until Ctrl-C
     case 'status': {
-      const nc = await connect({ servers: natsUrl, timeout: 5000 });
+      // Credentials the same way services take them: SLUICE__NATS__USER / __PASS / __TOKEN.
+      const env = process.env;
+      const nc = await connect({ servers: natsUrl, timeout: 5000, user: env.SLUICE__NATS__USER, pass: env.SLUICE__NATS__PASS, token: env.SLUICE__NATS__TOKEN });
       const jsm = await jetstreamManager(nc);
       const interval = Number(values.interval ?? 1);
       const a = await readState(jsm);
@@ -122,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'provision': {
       const cfg = loadConfig<{ provision: object }>({ section: 'provision', sectionSchema: { type: 'object' }, file: values.config as string | undefined, overrides: values.nats ? { 'nats.url': values.nats } : {} });
-      const nc = await connect({ servers: cfg.nats.url, timeout: 5000 });
+      const nc = await connect({ servers: cfg.nats.url, timeout: 5000, user: cfg.nats.user, pass: cfg.nats.pass, token: cfg.nats.token });
       await provisionTopology(nc, await jetstreamManager(nc), cfg);
       console.log(`provisioned streams and KV buckets on ${cfg.nats.url}`);
       await nc.close();
