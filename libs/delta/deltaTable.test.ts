@@ -159,7 +159,7 @@ describe('DeltaTable create + append + read', () => {
 
   it('does not commit an empty append without txn', async () => {
     const t = await DeltaTable.openOrCreate(dir, { columns: ALL_TYPES, partitionBy: ['p'] });
-    expect(await t.append(arrowOf(ALL_TYPES, []))).toEqual({ version: 0, files: [] });
+    expect(await t.append(arrowOf(ALL_TYPES, []))).toEqual({ version: 0, files: [], fileSizes: [], checkpointed: false });
     expect((await t.snapshot()).version).toBe(0);
   });
 });

@@ -52,6 +52,10 @@ export interface AppendResult {
   version: number;
   /** add.path of every data file committed (URI-encoded, relative to the table root). */
   files: string[];
+  /** add.size of each of those files, in bytes. */
+  fileSizes: number[];
+  /** Whether this append also wrote a checkpoint (its version is a multiple of delta.checkpointInterval). */
+  checkpointed: boolean;
 }
 
 const ENGINE = 'sluice';
@@ -140,8 +144,8 @@ export class DeltaTable {
     if (md) await this.maybeCheckpoint(version, checkpointInterval(md.configuration));
   }
 
-  private async maybeCheckpoint(version: number, interval: number): Promise<void> {
-    if (!(interval > 0) || version % interval !== 0) return;
+  private async maybeCheckpoint(version: number, interval: number): Promise<boolean> {
+    if (!(interval > 0) || version % interval !== 0) return false;
     try {
       // Start from our cached state when it is not past `version` (cheap); otherwise rebuild that version.
       const base = await this.serialized(async () => (this.state.version <= version ? this.state.clone() : null));
@@ -150,8 +154,10 @@ export class DeltaTable {
       else st = await loadState(this.location, { upTo: version });
       if (st && st.version === version) await writeCheckpoint(this.store, st);
       this.lastCheckpointError = undefined;
+      return st?.version === version;
     } catch (e) {
       this.lastCheckpointError = e as Error;
+      return false;
     }
   }
 
@@ -193,7 +199,7 @@ export class DeltaTable {
     const added = [...fromDefinition, ...newInputColumns(this.root, data, columns, policy)];
     columns.push(...added.slice(fromDefinition.length));
     const flat = flattenInput(this.root, data, columns);
-    if (data.numRows === 0 && !txn) return { version: readVersion, files: [] };
+    if (data.numRows === 0 && !txn) return { version: readVersion, files: [], fileSizes: [], checkpointed: false };
     const newMetadata: Metadata | undefined = added.length ? { ...rawMetadata, schemaString: appendToSchemaString(rawMetadata.schemaString, added) } : undefined;
 
     const written: string[] = [];
@@ -241,14 +247,14 @@ export class DeltaTable {
         commitId,
         ...(txn ? { txn } : {}),
       });
-      committed = { version, files: adds.map((a) => a.path) };
+      committed = { version, files: adds.map((a) => a.path), fileSizes: adds.map((a) => a.size), checkpointed: false };
     } catch (e) {
       // Not committed: our files are unreferenced garbage, remove them (best effort; VACUUM would too).
       await Promise.all(written.map((k) => this.store.delete(k).catch(() => undefined)));
       throw e;
     }
     // After the commit: a failed checkpoint must never turn a committed append into an error.
-    await this.maybeCheckpoint(committed.version, checkpointInterval(snap.metadata.configuration));
+    committed.checkpointed = await this.maybeCheckpoint(committed.version, checkpointInterval(snap.metadata.configuration));
     if (newMetadata) this.pendingColumns = this.pendingColumns.filter((c) => !added.includes(c));
     return committed;
   }

@@ -3,7 +3,7 @@ export { ConsumeLoop, type Handler, type InputMessage } from './consumeLoop.ts';
 export { DEFAULT_MAX_BATCH_BYTES, H, decodePreamble, encodePreamble, fromNatsHeaders, packLines, splitLines, toNatsHeaders, type Encoding, type HeaderMap } from './envelope.ts';
 export { FatalStageError, NonRetryableError } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { createMetrics, type Metrics } from './metrics.ts';
+export { createLakeMetrics, createMetrics, type LakeMetrics, type Metrics } from './metrics.ts';
 export { atLeast, ensureConsumer, ensureStream, provisionTopology, serverVersion } from './provision.ts';
 export { outputMsgId, publishAll, type OutputMessage } from './publisher.ts';
 export { runService, type InputSpec, type ServiceContext, type ServiceDefinition } from './service.ts';

@@ -44,6 +44,13 @@ export function createLakeMetrics(registry: Registry) {
     commitFailures: new Counter({ name: 'sluice_delta_commit_failures_total', help: 'Failed Delta commit attempts by table and outcome (retry, fatal)', labelNames: ['table', 'outcome'], registers: [registry] }),
     checkpointTimestamp: new Gauge({ name: 'sluice_delta_last_checkpoint_timestamp_seconds', help: 'Unix time of the last checkpoint written or seen, by table', labelNames: ['table'], registers: [registry] }),
     partitionFiles: new Gauge({ name: 'sluice_delta_partition_files', help: 'Data files in the partition most recently committed to, by table', labelNames: ['table'], registers: [registry] }),
+    ingestLag: new Histogram({
+      name: 'sluice_ingest_lag_seconds',
+      help: 'Commit time minus ingest time of each committed row (collector → Delta latency), by table',
+      labelNames: ['table'],
+      buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
     eventLag: new Histogram({
       name: 'sluice_event_lag_seconds',
       help: 'Commit time minus event time of each committed row (end-to-end latency), by table',

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { Counter, Histogram } from 'prom-client';
 import type { Table } from 'apache-arrow';
 import type { DeltaColumn } from '@sluice/delta';
-import { isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
+import { createLakeMetrics, isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
 import { tableHandler, type HandlerState } from './handler.ts';
+import { lakeStats } from './lakeMetrics.ts';
 import { bronzePartitionIds, silverPartitionIds, sinkPlacement } from './replicas.ts';
 import { TableWriter, type FlushPolicy } from './tableWriter.ts';
 
@@ -110,6 +111,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const rows = new Counter({ name: 'sluice_delta_rows_total', help: 'Rows committed by table', labelNames: ['table'], registers: [metrics.registry] });
     const files = new Counter({ name: 'sluice_delta_files_total', help: 'Data files added by table', labelNames: ['table'], registers: [metrics.registry] });
     const commitSeconds = new Histogram({ name: 'sluice_delta_commit_seconds', help: 'Time to write and commit a flush', labelNames: ['table'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [metrics.registry] });
+    const lake = lakeStats(createLakeMetrics(metrics.registry), new Map(allTables().map((d) => [d.name, d])));
     const state: HandlerState = { fatal: undefined };
     const writers: TableWriter[] = [];
     const open = async (def: TableDefinition, appId: string) => {
@@ -129,6 +131,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
             files.inc({ table: t }, f);
             commitSeconds.observe({ table: t }, s);
           },
+          ...lake,
         },
         onFatal: (e) => (state.fatal = e),
         storeOptions,

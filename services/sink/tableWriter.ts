@@ -21,6 +21,10 @@ interface Pending {
 
 export interface TableWriterStats {
   onCommit?: (table: string, rows: number, files: number, seconds: number) => void;
+  /** After each commit: the rows committed (for latency histograms), file sizes, whether a checkpoint was written. */
+  onCommitted?: (table: string, data: Table, fileSizes: number[], checkpointed: boolean) => void;
+  /** A failed commit attempt: `retry` or `fatal` (the sink stops). */
+  onCommitFailure?: (table: string, outcome: 'retry' | 'fatal') => void;
 }
 
 export class TableWriter {
@@ -155,6 +159,7 @@ export class TableWriter {
         this.committed = maxSeq;
         const seconds = (performance.now() - started) / 1000;
         this.stats.onCommit?.(this.name, data.numRows, res.files.length, seconds);
+        this.stats.onCommitted?.(this.name, data, res.fileSizes, res.checkpointed);
         this.log.info({ table: this.name, version: res.version, rows: data.numRows, files: res.files.length, messages: batch.length, seconds: +seconds.toFixed(3) }, 'committed');
         break;
       } catch (e) {
@@ -165,6 +170,7 @@ export class TableWriter {
           this.log.warn({ table: this.name, committedSeq: err.committedVersion }, 'batch already committed; acking without writing');
           break;
         }
+        this.stats.onCommitFailure?.(this.name, attempt >= 5 ? 'fatal' : 'retry');
         if (attempt >= 5) {
           // Acking later messages after a failed earlier one would break the txn ordering: stop and let a restart
           // replay from the table's committed position.

@@ -1,0 +1,35 @@
+// Per-commit lake metrics: bytes and file sizes, checkpoint time, and latency histograms from the committed rows.
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { ColumnBuilder } from '@sluice/columnar';
+import { createLakeMetrics } from '@sluice/runtime';
+import { bronzeTable, familyTables } from '@sluice/tables';
+import { lakeStats, latencyColumnsOf } from './lakeMetrics.ts';
+
+describe('sink lake metrics', () => {
+  it('picks the ingest and event time columns of each layer', () => {
+    const conn = familyTables.zeek!.conn!;
+    expect(latencyColumnsOf(conn)).toEqual({ ingest: '_ingest_time', event: 'ts' });
+    expect(latencyColumnsOf(bronzeTable)).toEqual({ ingest: 'ingest_time', event: undefined });
+  });
+
+  it('records bytes, file sizes, checkpoint time, commit failures and one latency sample per row', async () => {
+    const registry = new Registry();
+    const stats = lakeStats(createLakeMetrics(registry), new Map([[bronzeTable.name, bronzeTable]]));
+    const b = new ColumnBuilder([{ name: 'ingest_time', type: 'timestamp', nullable: true }]);
+    const now = Date.now();
+    b.append({ ingest_time: (now - 2000) * 1000 });
+    b.append({ ingest_time: (now - 500) * 1000 });
+    b.append({ ingest_time: null });
+    stats.onCommitted!('bronze', b.build(), [1000, 3000], true);
+    stats.onCommitFailure!('bronze', 'retry');
+    const text = await registry.metrics();
+    expect(text).toContain('sluice_delta_bytes_total{table="bronze"} 4000');
+    expect(text).toContain('sluice_delta_file_bytes_count{table="bronze"} 2');
+    expect(text).toContain('sluice_ingest_lag_seconds_count{table="bronze"} 2');
+    expect(text).toMatch(/sluice_ingest_lag_seconds_bucket\{le="1",table="bronze"\} 1/);
+    expect(text).toMatch(/sluice_ingest_lag_seconds_bucket\{le="3",table="bronze"\} 2/);
+    expect(text).toContain('sluice_delta_commit_failures_total{table="bronze",outcome="retry"} 1');
+    expect(text).toMatch(/sluice_delta_last_checkpoint_timestamp_seconds\{table="bronze"\} \d+/);
+  });
+});
