@@ -11,9 +11,11 @@ import { partitionOfKey } from './partitioning.ts';
 import { encodeSnapshotPages } from './snapshotCodec.ts';
 import type { DetectionRule, KeyState, StateLimits } from './rule.ts';
 
-export interface PartitionState<S extends KeyState> {
+export interface PartitionState<S extends KeyState, P = unknown> {
   partition: number;
   state: KeyedState<S>;
+  /** The rule's per-partition state (`partitionState` hooks), else undefined. */
+  local: P;
   /** input → last stream sequence applied to this partition. */
   positions: Map<string, number>;
   /** Alerts raised from this partition's rows, not yet confirmed published (alert id → alert). */
@@ -32,6 +34,8 @@ export interface PartitionSnapshot {
   /** Keys in LRU order (least recently touched first) with their encoded state. */
   keys: [string, unknown][];
   pending: Alert[];
+  /** The rule's per-partition state, encoded (rules with `partitionState`). */
+  local?: unknown;
 }
 
 export interface ApplyResult {
@@ -43,11 +47,11 @@ export interface ApplyResult {
   replayed: number;
 }
 
-export class DetectorRuntime<S extends KeyState> {
-  readonly parts = new Map<number, PartitionState<S>>();
+export class DetectorRuntime<S extends KeyState, P = unknown> {
+  readonly parts = new Map<number, PartitionState<S, P>>();
 
   constructor(
-    readonly rule: DetectionRule<S>,
+    readonly rule: DetectionRule<S, P>,
     readonly partitions: number,
     owned: readonly number[],
     private readonly limits: StateLimits,
@@ -55,8 +59,14 @@ export class DetectorRuntime<S extends KeyState> {
     for (const p of owned) this.parts.set(p, this.emptyPartition(p));
   }
 
-  private emptyPartition(p: number): PartitionState<S> {
-    return { partition: p, state: new KeyedState<S>(this.limits), positions: new Map(), pending: new Map() };
+  private emptyPartition(p: number): PartitionState<S, P> {
+    const local = this.rule.partitionState?.create() as P;
+    return { partition: p, state: new KeyedState<S>(this.limits), local, positions: new Map(), pending: new Map() };
+  }
+
+  /** Whether `input` is one of the rule's broadcast inputs (applied by every replica, no positions). */
+  isBroadcast(input: string): boolean {
+    return this.rule.broadcast?.inputs.includes(input) ?? false;
   }
 
   /** Where the input's consumer must resume: after the lowest position among owned partitions (0 = from the start). */
@@ -72,17 +82,22 @@ export class DetectorRuntime<S extends KeyState> {
    */
   apply(input: string, seq: number, batch: EventBatch, now = new Date()): ApplyResult {
     const res: ApplyResult = { alerts: [], rows: batch.numRows, notOwned: 0, replayed: 0 };
+    if (this.rule.broadcast && this.isBroadcast(input)) {
+      this.rule.broadcast.apply(batch);
+      return res;
+    }
     const prepared = this.rule.prepare(batch);
+    const nowIso = now.toISOString();
+    let current: PartitionState<S, P> | undefined;
+    const ctx = {
+      nowIso,
+      local: undefined as P,
+      emit: (a: Alert) => {
+        res.alerts.push(a);
+        current?.pending.set(a.alert_id, a);
+      },
+    };
     if (prepared) {
-      const nowIso = now.toISOString();
-      let current: PartitionState<S> | undefined;
-      const ctx = {
-        nowIso,
-        emit: (a: Alert) => {
-          res.alerts.push(a);
-          current?.pending.set(a.alert_id, a);
-        },
-      };
       for (let r = 0; r < batch.numRows; r++) {
         const key = prepared.key(r);
         if (key === null) continue;
@@ -96,14 +111,21 @@ export class DetectorRuntime<S extends KeyState> {
           continue;
         }
         current = part;
+        ctx.local = part.local;
         const t = prepared.eventTimeMs(r);
         part.state.observe(t);
         part.state.put(key, prepared.apply(part.state.get(key), r, ctx));
       }
     }
+    const after = this.rule.partitionState?.afterBatch;
     for (const part of this.parts.values()) {
       if ((part.positions.get(input) ?? 0) < seq) part.positions.set(input, seq);
       part.state.evict();
+      if (after) {
+        current = part;
+        ctx.local = part.local;
+        after(part.local, ctx);
+      }
     }
     return res;
   }
@@ -120,7 +142,8 @@ export class DetectorRuntime<S extends KeyState> {
 
   keyCount(): number {
     let n = 0;
-    for (const p of this.parts.values()) n += p.state.size;
+    const size = this.rule.partitionState?.size;
+    for (const p of this.parts.values()) n += p.state.size + (size ? size(p.local) : 0);
     return n;
   }
 
@@ -140,7 +163,7 @@ export class DetectorRuntime<S extends KeyState> {
     for (const [k, s] of this.owned(partition).state.map) yield [k, this.rule.encodeState(s)];
   }
 
-  private owned(partition: number): PartitionState<S> {
+  private owned(partition: number): PartitionState<S, P> {
     const part = this.parts.get(partition);
     if (!part) throw new Error(`partition ${partition} of ${this.rule.name} is not owned here`);
     return part;
@@ -157,6 +180,7 @@ export class DetectorRuntime<S extends KeyState> {
       watermark: part.state.watermark,
       sweptHour: part.state.sweptHour,
       pending: [...part.pending.values()],
+      ...(this.rule.partitionState ? { local: this.rule.partitionState.encode(part.local) } : {}),
     };
   }
 
@@ -174,6 +198,7 @@ export class DetectorRuntime<S extends KeyState> {
     fresh.state.sweptHour = snap.sweptHour;
     for (const [i, s] of Object.entries(snap.positions)) fresh.positions.set(i, s);
     for (const a of snap.pending) fresh.pending.set(a.alert_id, a);
+    if (this.rule.partitionState && snap.local !== undefined) fresh.local = this.rule.partitionState.decode(snap.local);
     this.parts.set(snap.partition, fresh);
   }
 }

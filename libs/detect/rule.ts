@@ -8,31 +8,60 @@ export interface KeyState {
   t: number;
 }
 
-export interface ApplyContext {
+export interface ApplyContext<P = unknown> {
   /** Raise an alert (its id must be deterministic: rule + entity key). */
   emit(alert: Alert): void;
   /** ISO time stamped on alerts as created_time. */
   readonly nowIso: string;
+  /** The partition's own state (rules with `partitionState`; undefined otherwise). */
+  readonly local: P;
 }
 
 /** A batch prepared by a rule: columns resolved once, then row by row. */
-export interface PreparedBatch<S extends KeyState> {
+export interface PreparedBatch<S extends KeyState, P = unknown> {
   /** The key of row r, or null when the row is irrelevant to the rule (filtered out). */
   key(r: number): string | null;
   /** Event time of row r in epoch ms. */
   eventTimeMs(r: number): number;
   /** New state of the row's key after row r (undefined deletes the key). `prev` is undefined for a new key. */
-  apply(prev: S | undefined, r: number, ctx: ApplyContext): S | undefined;
+  apply(prev: S | undefined, r: number, ctx: ApplyContext<P>): S | undefined;
 }
 
-export interface DetectionRule<S extends KeyState> {
+/**
+ * Inputs whose rows every replica applies to rule-wide state, whatever partitions it owns (the `iocs` table: every
+ * replica needs the whole indicator index). No positions: the rule's host rebuilds that state at start.
+ */
+export interface BroadcastInput {
+  readonly inputs: readonly string[];
+  /** Applies one batch; returns the number of rows taken. */
+  apply(batch: EventBatch): number;
+}
+
+/**
+ * State a partition holds beside its keys (a join with its own watermark), snapshotted with the partition.
+ * `afterBatch` runs for every owned partition after each input message: advance a watermark, emit what expired.
+ */
+export interface PartitionHooks<P> {
+  create(): P;
+  afterBatch?(local: P, ctx: ApplyContext<P>): void;
+  encode(local: P): unknown;
+  decode(v: unknown): P;
+  /** Entries held (reported with the key count). */
+  size?(local: P): number;
+}
+
+export interface DetectionRule<S extends KeyState, P = unknown> {
   readonly name: string;
   /** Where the rule reads: enriched events of tables, or quarantine records. */
   readonly reads: 'events' | 'quarantine';
   /** Table names (events) or `quarantine`; one durable consumer each. */
   readonly inputs: readonly string[];
+  /** Rule-wide inputs applied by every replica (their names are not in `inputs`). */
+  readonly broadcast?: BroadcastInput;
+  /** Per-partition state beside the keys. */
+  readonly partitionState?: PartitionHooks<P>;
   /** Null when the batch cannot concern the rule (e.g. a required column is missing). */
-  prepare(batch: EventBatch): PreparedBatch<S> | null;
+  prepare(batch: EventBatch): PreparedBatch<S, P> | null;
   /** JSON-safe form of a key's state for snapshots, and back. */
   encodeState(s: S): unknown;
   decodeState(v: unknown): S;

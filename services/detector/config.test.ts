@@ -7,7 +7,7 @@ import { enabledRules } from './main.ts';
 const load = (overrides: Record<string, unknown> = {}) => loadConfig<DetectorConfig>({ section: 'detector', sectionSchema: detectorSchema, env: {}, overrides }).detector;
 
 describe('detector config', () => {
-  it('defaults: 16 partitions, one replica, three rules over the default tables', () => {
+  it('defaults: 16 partitions, one replica, five rules over the default tables', () => {
     const d = load();
     expect([d.partitions, d.replicas, d.replica, d.snapshot.intervalSeconds, d.snapshot.everyBatches]).toEqual([16, 1, 0, 60, 1000]);
     validateDetectorConfig(d);
@@ -15,14 +15,22 @@ describe('detector config', () => {
       ['vulnerable_service_listening', ['defender_device_network_events', 'crowdstrike_network_listen']],
       ['login_from_new_network', ['defender_device_logon_events', 'defender_identity_logon_events', 'crowdstrike_user_logon', 'cloudtrail']],
       ['data_quality_quarantine_rate', ['quarantine']],
+      ['ioc_match', [...new Set(d.ioc.mapping.map((e) => e.table))]],
+      ['zeek_notice_conn', ['zeek_notice', 'zeek_conn']],
     ]);
+    expect(enabledRules(d)[3]!.rule.broadcast?.inputs).toEqual(['iocs']);
+    expect(enabledRules(d)[3]!.rule.inputs).toContain('crowdstrike_dns_request');
     expect(d.newNetwork.learningDays).toBe(7);
+    expect([d.zeekJoin.windowSeconds, d.zeekJoin.latenessSeconds, d.zeekJoin.unjoined]).toEqual([300, 600, 'emit']);
   });
 
   it('names the key of schema errors', () => {
     expect(() => load({ 'detector.newNetwork.learningDays': -1 })).toThrow(/detector\.newNetwork\.learningDays: must be >= 0/);
     expect(() => load({ 'detector.listening.ports': [3389, 70000] })).toThrow(/detector\.listening\.ports\.1: must be <= 65535/);
     expect(() => load({ 'detector.dataQuality.windowMinuts': 5 })).toThrow(/detector\.dataQuality.*windowMinuts/);
+    // Adding a mapped table is one line of config.
+    const d = load({ 'detector.ioc.addMapping': [{ table: 'zeek_dns', column: 'answers', type: 'IPv4', device: 'id_orig_h', time: 'ts' }] });
+    expect(d.ioc.addMapping).toHaveLength(1);
   });
 
   it('names the key of semantic errors: replica range, unknown tables and columns, nothing enabled', () => {
@@ -34,8 +42,12 @@ describe('detector config', () => {
     e.listening.sources[0]!.table = 'defender_net';
     expect(() => validateDetectorConfig(e)).toThrow('detector.listening.sources[0].table: unknown table "defender_net"');
     expect(() => validateDetectorConfig(load({ 'detector.dataQuality.tables': { nope: 3 } }))).toThrow('detector.dataQuality.tables.nope: unknown table "nope"');
-    expect(() =>
-      validateDetectorConfig(load({ 'detector.listening.enabled': false, 'detector.newNetwork.enabled': false, 'detector.dataQuality.enabled': false })),
-    ).toThrow(/every rule is disabled/);
+    expect(() => validateDetectorConfig(load({ 'detector.ioc.addMapping': [{ table: 'zeek_dns', column: 'qery', type: 'hostname' }] }))).toThrow(
+      'detector.ioc.addMapping[0].column: table zeek_dns has no column "qery"',
+    );
+    expect(() => load({ 'detector.ioc.addMapping': [{ table: 'zeek_dns', column: 'query', type: 'host' }] })).toThrow(/detector\.ioc\.addMapping\.0\.type/);
+    expect(() => validateDetectorConfig(load({ 'detector.zeekJoin.connTable': 'zeek_con' }))).toThrow('detector.zeekJoin.connTable: unknown table "zeek_con"');
+    const off = Object.fromEntries(['listening', 'newNetwork', 'dataQuality', 'ioc', 'zeekJoin'].map((r) => [`detector.${r}.enabled`, false]));
+    expect(() => validateDetectorConfig(load(off))).toThrow(/every rule is disabled/);
   });
 });

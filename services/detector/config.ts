@@ -4,11 +4,17 @@ import { ConfigError } from '@sluice/runtime';
 import { allTables, fullColumnNames } from '@sluice/tables';
 import {
   DEFAULT_DATA_QUALITY_CONFIG,
+  DEFAULT_IOC_MAPPING,
+  DEFAULT_IOC_RULE_CONFIG,
+  DEFAULT_ZEEK_JOIN_CONFIG,
+  IOC_TYPES,
   DEFAULT_LISTENING_PORTS,
   DEFAULT_LISTENING_SOURCES,
   DEFAULT_LOGIN_SOURCES,
   DEFAULT_NEW_NETWORK_CONFIG,
   type DataQualityRuleConfig,
+  type IocMappingEntry,
+  type ZeekJoinRuleConfig,
   type ListeningRuleConfig,
   type NewNetworkRuleConfig,
 } from '@sluice/detect';
@@ -29,6 +35,23 @@ export interface DetectorSection {
   listening: ListeningRuleConfig & StateSettings;
   newNetwork: NewNetworkRuleConfig & StateSettings;
   dataQuality: DataQualityRuleConfig & StateSettings;
+  ioc: IocSection & StateSettings;
+  zeekJoin: ZeekJoinRuleConfig & StateSettings;
+}
+
+export interface IocSection {
+  /** Lake root the sink writes (`sink.lakePath`); the indicators are loaded from `<lakePath>/silver/<table>` at start. */
+  lakePath: string;
+  table: string;
+  /** Stream overlap read after the table load, before the newest row's ingest time. */
+  replayMarginMinutes: number;
+  /** The default mapping (replace it whole), and entries appended to it (adding a table is one line). */
+  mapping: IocMappingEntry[];
+  addMapping: IocMappingEntry[];
+  /** Match `domain` indicators on parent domains down to the registered domain (tldts, via @sluice/domains). */
+  registeredDomain: boolean;
+  severity: { high: number; medium: number; unknown: 'low' | 'medium' | 'high' | 'critical' };
+  latenessMinutes: number;
 }
 
 export interface DetectorConfig {
@@ -36,6 +59,21 @@ export interface DetectorConfig {
 }
 
 const strings = { type: 'array', items: { type: 'string', minLength: 1 } };
+const severityEnum = { type: 'string', enum: ['low', 'medium', 'high', 'critical'] };
+const mappingEntry = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['table', 'column', 'type'],
+  properties: {
+    table: { type: 'string', minLength: 1 },
+    column: { type: 'string', minLength: 1 },
+    type: { type: 'string', enum: [...IOC_TYPES] },
+    device: { oneOf: [{ type: 'string', minLength: 1 }, { ...strings, minItems: 1 }] },
+    time: { type: 'string', minLength: 1 },
+    alsoRegisteredDomain: { const: true },
+    template: { type: 'string', minLength: 1 },
+  },
+};
 const state = (ttlDays: number, maxKeys: number) => ({
   enabled: { type: 'boolean', default: true },
   stateTtlDays: { type: 'number', exclusiveMinimum: 0, default: ttlDays },
@@ -158,6 +196,49 @@ export const detectorSchema = {
         stages: { ...strings, default: [] },
       },
     },
+    ioc: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // Suppression windows live 24 h (+ lateness): two days of state per device is plenty.
+        ...state(2, 1_000_000),
+        lakePath: { type: 'string', default: '', description: 'lake root (sink.lakePath): indicators load from <lakePath>/silver/<table> at start' },
+        table: { type: 'string', minLength: 1, default: DEFAULT_IOC_RULE_CONFIG.iocTable },
+        replayMarginMinutes: { type: 'number', minimum: 0, default: 60 },
+        mapping: { type: 'array', items: mappingEntry, default: DEFAULT_IOC_MAPPING },
+        addMapping: { type: 'array', items: mappingEntry, default: [] },
+        registeredDomain: { type: 'boolean', default: true },
+        severity: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            high: { type: 'number', minimum: 0, maximum: 100, default: DEFAULT_IOC_RULE_CONFIG.severity.high },
+            medium: { type: 'number', minimum: 0, maximum: 100, default: DEFAULT_IOC_RULE_CONFIG.severity.medium },
+            unknown: { ...severityEnum, default: DEFAULT_IOC_RULE_CONFIG.severity.unknown },
+          },
+        },
+        latenessMinutes: { type: 'number', minimum: 0, default: DEFAULT_IOC_RULE_CONFIG.latenessMinutes },
+      },
+    },
+    zeekJoin: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // No per-key state (the partition's join holds it, bounded by its watermark); kept for uniformity.
+        ...state(1, 1_000_000),
+        noticeTable: { type: 'string', minLength: 1, default: DEFAULT_ZEEK_JOIN_CONFIG.noticeTable },
+        connTable: { type: 'string', minLength: 1, default: DEFAULT_ZEEK_JOIN_CONFIG.connTable },
+        windowSeconds: { type: 'number', minimum: 0, default: DEFAULT_ZEEK_JOIN_CONFIG.windowSeconds },
+        latenessSeconds: { type: 'number', minimum: 0, default: DEFAULT_ZEEK_JOIN_CONFIG.latenessSeconds },
+        unjoined: { type: 'string', enum: ['emit', 'drop'], default: DEFAULT_ZEEK_JOIN_CONFIG.unjoined },
+        late: { type: 'string', enum: ['emit', 'drop'], default: DEFAULT_ZEEK_JOIN_CONFIG.late },
+        severity: { ...severityEnum, default: DEFAULT_ZEEK_JOIN_CONFIG.severity },
+        noteSeverity: { type: 'object', additionalProperties: severityEnum, default: {} },
+      },
+    },
   },
 };
 
@@ -191,7 +272,30 @@ export function validateDetectorConfig(d: DetectorSection, tables: Map<string, S
     });
   }
   if (d.dataQuality.enabled) for (const t of Object.keys(d.dataQuality.tables)) tableOf(`detector.dataQuality.tables.${t}`, t);
-  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled) throw new ConfigError('detector: every rule is disabled (detector.<rule>.enabled)');
+  if (d.ioc.enabled) {
+    tableOf('detector.ioc.table', d.ioc.table);
+    const check = (list: string, entries: IocMappingEntry[]) =>
+      entries.forEach((e, i) => {
+        const k = `detector.ioc.${list}[${i}]`;
+        tableOf(`${k}.table`, e.table);
+        col(`${k}.column`, e.table, e.column);
+        col(`${k}.time`, e.table, e.time);
+        const devices = e.device === undefined ? [] : typeof e.device === 'string' ? [e.device] : e.device;
+        devices.forEach((c, j) => col(`${k}.device[${j}]`, e.table, c));
+        for (const m of (e.template ?? '').matchAll(/\{([^}]+)\}/g)) col(`${k}.template`, e.table, m[1]);
+      });
+    check('mapping', d.ioc.mapping);
+    check('addMapping', d.ioc.addMapping);
+    if (d.ioc.severity.medium > d.ioc.severity.high) throw new ConfigError(`detector.ioc.severity.medium: ${d.ioc.severity.medium} must not exceed detector.ioc.severity.high (${d.ioc.severity.high})`);
+  }
+  if (d.zeekJoin.enabled) {
+    tableOf('detector.zeekJoin.noticeTable', d.zeekJoin.noticeTable);
+    tableOf('detector.zeekJoin.connTable', d.zeekJoin.connTable);
+    for (const t of [d.zeekJoin.noticeTable, d.zeekJoin.connTable]) for (const c of ['uid', 'ts']) col(`detector.zeekJoin (${t})`, t, c);
+  }
+  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled && !d.ioc.enabled && !d.zeekJoin.enabled) {
+    throw new ConfigError('detector: every rule is disabled (detector.<rule>.enabled)');
+  }
 }
 
 function knownTables(): Map<string, Set<string>> {

@@ -3,9 +3,12 @@
 // restores them from the KV bucket sluice_detector_state, and snapshots them back (see docs/DETECTIONS.md).
 import { Kvm } from '@nats-io/kv';
 import { isMain, KV_BUCKETS, runService, type ServiceDefinition } from '@sluice/runtime';
-import { dataQualityRule, listeningRule, newNetworkLoginRule, ownedPartitions, type DetectionRule, type KeyState } from '@sluice/detect';
+import { dataQualityRule, iocRule, listeningRule, newNetworkLoginRule, ownedPartitions, zeekJoinRule, type DetectionRule, type KeyState, type RegisteredDomainOf } from '@sluice/detect';
+import { DomainLookup } from '@sluice/domains';
+import type { Logger } from '@sluice/runtime';
 import { detectorSchema, validateDetectorConfig, type DetectorConfig, type DetectorSection } from './config.ts';
 import { createDetectorMetrics } from './detectorMetrics.ts';
+import { loadIocTable } from './iocLoader.ts';
 import { RuleHost } from './ruleHost.ts';
 import { SnapshotStore } from './snapshotStore.ts';
 
@@ -17,22 +20,41 @@ interface EnabledRule {
   rule: DetectionRule<KeyState>;
   ttlDays: number;
   maxKeys: number;
+  /** Rules with broadcast inputs: builds their rule-wide state at start (see RuleHostOptions.broadcastLoad). */
+  broadcastLoad?: (log: Logger) => Promise<Date | null>;
+}
+
+/** Registered domain of a DNS name (tldts, ICANN suffixes, cached). */
+export function registeredDomainOf(): RegisteredDomainOf {
+  const domains = new DomainLookup();
+  return (name) => domains.lookup(name)?.registeredDomain ?? null;
 }
 
 /** The rules the configuration enables. */
 export function enabledRules(d: DetectorSection): EnabledRule[] {
   const out: EnabledRule[] = [];
-  const add = <S extends KeyState>(rule: DetectionRule<S>, s: { stateTtlDays: number; maxKeys: number }) =>
-    out.push({ rule: rule as unknown as DetectionRule<KeyState>, ttlDays: s.stateTtlDays, maxKeys: s.maxKeys });
+  const add = <S extends KeyState, P>(rule: DetectionRule<S, P>, s: { stateTtlDays: number; maxKeys: number }, broadcastLoad?: EnabledRule['broadcastLoad']) =>
+    out.push({ rule: rule as unknown as DetectionRule<KeyState>, ttlDays: s.stateTtlDays, maxKeys: s.maxKeys, ...(broadcastLoad ? { broadcastLoad } : {}) });
   if (d.listening.enabled) add(listeningRule(d.listening), d.listening);
   if (d.newNetwork.enabled) add(newNetworkLoginRule(d.newNetwork), d.newNetwork);
   if (d.dataQuality.enabled) add(dataQualityRule(d.dataQuality), d.dataQuality);
+  if (d.ioc.enabled) {
+    const rule = iocRule({
+      mapping: [...d.ioc.mapping, ...d.ioc.addMapping],
+      iocTable: d.ioc.table,
+      severity: d.ioc.severity,
+      latenessMinutes: d.ioc.latenessMinutes,
+      ...(d.ioc.registeredDomain ? { registeredDomainOf: registeredDomainOf() } : {}),
+    });
+    add(rule, d.ioc, (log) => loadIocTable(rule.index, { lakePath: d.ioc.lakePath, table: d.ioc.table, replayMarginMinutes: d.ioc.replayMarginMinutes }, log));
+  }
+  if (d.zeekJoin.enabled) add(zeekJoinRule(d.zeekJoin), d.zeekJoin);
   return out;
 }
 
 export const detector: ServiceDefinition<DetectorConfig> = {
   name: 'detector',
-  description: 'runs stateful detections (vulnerable services listening, login from a new network, data quality) and publishes alerts',
+  description: 'runs stateful detections (vulnerable services listening, login from a new network, IoC matching, Zeek notice ⨝ conn, data quality) and publishes alerts',
   sectionSchema: detectorSchema,
   async setup({ config, nc, js, jsm, log, metrics, stage }) {
     const d = config.detector;
@@ -42,7 +64,7 @@ export const detector: ServiceDefinition<DetectorConfig> = {
     const store = new SnapshotStore(await new Kvm(nc).open(KV_BUCKETS.detectorState));
     const dm = createDetectorMetrics(metrics.registry);
     const hosts: RuleHost<KeyState>[] = [];
-    for (const { rule, ttlDays, maxKeys } of enabledRules(d)) {
+    for (const { rule, ttlDays, maxKeys, broadcastLoad } of enabledRules(d)) {
       const host = new RuleHost({
         stage,
         rule,
@@ -58,6 +80,7 @@ export const detector: ServiceDefinition<DetectorConfig> = {
         log,
         metrics,
         dm,
+        ...(broadcastLoad ? { broadcastLoad: () => broadcastLoad(log) } : {}),
       });
       await host.restore();
       await host.publishPending();

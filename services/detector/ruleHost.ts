@@ -3,7 +3,7 @@
 // position the restored partitions reflect), strictly in stream order: apply → publish alerts (PubAck) → ack.
 // A publish that fails is retried in place, never skipped, so the consumer never moves past an unpublished alert.
 // Snapshots every `intervalSeconds` or `everyBatches`, and at stop.
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { decodeIpc } from '@sluice/columnar';
 import { ensureConsumer, fromNatsHeaders, H, publishAll, STREAMS, subjects, type CommonConfig, type Logger, type Metrics, type OutputMessage } from '@sluice/runtime';
 import type { Alert } from '@sluice/slack';
@@ -26,6 +26,11 @@ export interface RuleHostOptions<S extends KeyState> {
   log: Logger;
   metrics: Metrics;
   dm: DetectorMetrics;
+  /**
+   * Rules with broadcast inputs: loads their rule-wide state (e.g. the iocs Delta table) and returns the stream time
+   * from which the broadcast inputs are read after it (null = from the stream's start).
+   */
+  broadcastLoad?: () => Promise<Date | null>;
 }
 
 class Stopping extends Error {}
@@ -85,6 +90,7 @@ export class RuleHost<S extends KeyState> {
   async start(): Promise<void> {
     const { rule, replica, jsm, js, consumer } = this.o;
     const stream = rule.reads === 'quarantine' ? STREAMS.quarantine.name : STREAMS.events.name;
+    if (rule.broadcast) await this.startBroadcast(stream, rule.broadcast.inputs);
     for (const input of rule.inputs) {
       const durable = durableName(rule.name, input, replica);
       const filterSubject = rule.reads === 'quarantine' ? 'quarantine.>' : subjects.eventsAllPartitions(input);
@@ -104,6 +110,7 @@ export class RuleHost<S extends KeyState> {
       this.o.dm.snapshotAge.set({ rule: rule.name }, (Date.now() - this.lastSnapshot) / 1000);
       if (Date.now() - this.lastSnapshot >= this.o.snapshot.intervalSeconds * 1000 && this.batchesSinceSnapshot > 0) void this.snapshot();
       for (const l of this.loops) {
+        if (!l.durable) continue;
         jsm.consumers
           .info(stream, l.durable)
           .then((info) => this.o.metrics.consumerPending.set({ consumer: l.durable }, info.num_pending))
@@ -113,8 +120,46 @@ export class RuleHost<S extends KeyState> {
     this.timer.unref();
   }
 
+  /**
+   * Broadcast inputs: every replica reads them in full through an ordered (ephemeral) consumer, after the loader
+   * built the state from the table. Resolves once the consumer has caught up with the stream, so the keyed inputs
+   * start against complete rule-wide state (e.g. every indicator).
+   */
+  private async startBroadcast(stream: string, inputs: readonly string[]): Promise<void> {
+    const from = this.o.broadcastLoad ? await this.o.broadcastLoad() : null;
+    for (const input of inputs) {
+      const c = await this.o.js.consumers.get(stream, {
+        filter_subjects: [subjects.eventsAllPartitions(input)],
+        ...(from ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: from.toISOString() } : { deliver_policy: DeliverPolicy.All }),
+      });
+      const pending = (await c.info()).num_pending;
+      const messages = await c.consume({ max_messages: this.o.consumer.fetchBatch });
+      let caughtUp!: () => void;
+      const ready = new Promise<void>((r) => (caughtUp = r));
+      if (pending === 0) caughtUp();
+      const loop: (typeof this.loops)[number] = { input, durable: '', messages };
+      loop.done = (async () => {
+        let rows = 0;
+        for await (const m of messages) {
+          if (this.stopped) break;
+          try {
+            rows += this.runtime.apply(input, m.seq, this.decode(input, m)).rows;
+          } catch (e) {
+            this.o.metrics.errors.inc({ kind: 'broadcast' });
+            this.o.log.error({ rule: this.name, input, seq: m.seq, err: (e as Error).message }, 'broadcast input message skipped');
+          }
+          if (m.info.pending === 0) caughtUp();
+        }
+        this.o.log.info({ rule: this.name, input, rows }, 'broadcast input closed');
+      })().catch((e: Error) => this.o.log.error({ rule: this.name, input, err: e.message }, 'broadcast input loop failed'));
+      this.loops.push(loop);
+      await ready;
+      this.o.log.info({ rule: this.name, input, from: from?.toISOString() ?? 'start', pendingAtStart: pending }, 'broadcast input caught up');
+    }
+  }
+
   durables(): string[] {
-    return this.loops.map((l) => l.durable);
+    return this.loops.filter((l) => l.durable).map((l) => l.durable);
   }
 
   private async run(input: string, messages: ConsumerMessages): Promise<void> {
