@@ -34,10 +34,14 @@ Run 'sluice <command> --help' for a command's options.`,
   --webhook URL   Slack incoming webhook for alerts (default: notifier disabled)
   --http-port N   port of the collector's HTTP source (default: a free port)
   --quiet         show only warnings and errors from services`,
-  status: `Usage: sluice status [--nats URL] [--interval SECONDS]
+  status: `Usage: sluice status [--nats URL] [--interval SECONDS] [--watch]
 
-  --nats URL        NATS server (default nats://127.0.0.1:4222 or $SLUICE__NATS__URL)
-  --interval S      sample twice S seconds apart to show rates (default 1; 0 = no rates)`,
+  Streams and consumers (one consumer per stage input): messages, pending, ack pending, redelivered, msgs/s, and
+  "behind" = age of the oldest message the stage has not finished (its latency right now).
+
+  --nats URL        NATS server (default nats://127.0.0.1:4222 or $SLUICE__NATS__URL; credentials from SLUICE__NATS__USER/PASS/TOKEN)
+  --interval S      sample twice S seconds apart to show rates (default 1; 0 = no rates)
+  --watch           redraw every interval until Ctrl-C (a live terminal view)`,
   tables: `Usage: sluice tables [--lake DIR|URL] [--s3-endpoint URL] [--s3-path-style]
 
   --lake DIR|URL     lake folder, or s3://bucket/prefix, az://container/prefix, abfss://container@account.dfs.core.windows.net/prefix
@@ -72,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         quiet: { type: 'boolean' },
         verbose: { type: 'boolean' },
         interval: { type: 'string' },
+        watch: { type: 'boolean' },
         lake: { type: 'string' },
         's3-endpoint': { type: 'string' },
         's3-path-style': { type: 'boolean' },
@@ -105,10 +110,20 @@ export async function main(argv: string[]): Promise<number> {
       const nc = await connect({ servers: natsUrl, timeout: 5000, user: env.SLUICE__NATS__USER, pass: env.SLUICE__NATS__PASS, token: env.SLUICE__NATS__TOKEN });
       const jsm = await jetstreamManager(nc);
       const interval = Number(values.interval ?? 1);
-      const a = await readState(jsm);
+      let a = await readState(jsm, { lag: true });
+      if (values.watch) {
+        const period = interval > 0 ? interval : 1;
+        for (;;) {
+          await new Promise((r) => setTimeout(r, period * 1000));
+          const b = await readState(jsm, { lag: true });
+          // Clear the screen and redraw: a live view in any terminal, plain frames when piped.
+          process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}sluice status ${new Date().toISOString()} (every ${period}s, Ctrl-C to stop)\n${formatState(b, rates(a, b, period))}\n\n`);
+          a = b;
+        }
+      }
       if (interval > 0) {
         await new Promise((r) => setTimeout(r, interval * 1000));
-        const b = await readState(jsm);
+        const b = await readState(jsm, { lag: true });
         console.log(formatState(b, rates(a, b, interval)));
       } else console.log(formatState(a));
       await nc.close();

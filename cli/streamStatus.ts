@@ -9,6 +9,8 @@ export interface ConsumerState {
   ackPending: number;
   redelivered: number;
   delivered: number;
+  /** Seconds since the oldest message this consumer has not acked was stored: how far behind the stage is. */
+  behindSeconds?: number;
 }
 
 export interface StreamState {
@@ -19,21 +21,29 @@ export interface StreamState {
   consumers: ConsumerState[];
 }
 
-export async function readState(jsm: JetStreamManager): Promise<StreamState[]> {
+/** With `lag`, also reads the oldest unacked message of each busy consumer to report how far behind it is. */
+export async function readState(jsm: JetStreamManager, opts: { lag?: boolean } = {}): Promise<StreamState[]> {
   const out: StreamState[] = [];
   for (const spec of Object.values(STREAMS)) {
     const info = await jsm.streams.info(spec.name).catch(() => null);
     if (!info) continue;
     const consumers: ConsumerState[] = [];
     for await (const c of jsm.consumers.list(spec.name)) {
-      consumers.push({
+      const state: ConsumerState = {
         stream: spec.name,
         name: c.name,
         pending: c.num_pending,
         ackPending: c.num_ack_pending,
         redelivered: c.num_redelivered,
         delivered: c.delivered.stream_seq,
-      });
+      };
+      if (opts.lag && (c.num_pending > 0 || c.num_ack_pending > 0)) {
+        // The first message after the ack floor is the oldest one not yet done (a filtered consumer may skip some
+        // sequences: then the next stored one for its subject is at least as old as the work it has).
+        const msg = await jsm.streams.getMessage(spec.name, { seq: c.ack_floor.stream_seq + 1 }).catch(() => null);
+        if (msg) state.behindSeconds = Math.max(0, (Date.now() - msg.time.getTime()) / 1000);
+      }
+      consumers.push(state);
     }
     consumers.sort((a, b) => a.name.localeCompare(b.name));
     out.push({ name: spec.name, messages: info.state.messages, bytes: info.state.bytes, lastSeq: info.state.last_seq, consumers });
@@ -68,11 +78,12 @@ function describeBusy(state: StreamState[]): string {
 }
 
 export function formatState(state: StreamState[], rates?: Map<string, number>): string {
-  const rows: string[][] = [['stream / consumer', 'messages', 'pending', 'ack pending', 'redelivered', 'msgs/s']];
+  const rows: string[][] = [['stream / consumer', 'messages', 'pending', 'ack pending', 'redelivered', 'msgs/s', 'behind']];
   for (const s of state) {
-    rows.push([s.name, String(s.messages), '', '', '', rates ? (rates.get(s.name) ?? 0).toFixed(1) : '']);
+    rows.push([s.name, String(s.messages), '', '', '', rates ? (rates.get(s.name) ?? 0).toFixed(1) : '', '']);
     for (const c of s.consumers) {
-      rows.push([`  ${c.name}`, '', String(c.pending), String(c.ackPending), String(c.redelivered), rates ? (rates.get(`${s.name}/${c.name}`) ?? 0).toFixed(1) : '']);
+      const behind = c.behindSeconds === undefined ? (c.pending + c.ackPending === 0 ? '0s' : '') : `${c.behindSeconds.toFixed(1)}s`;
+      rows.push([`  ${c.name}`, '', String(c.pending), String(c.ackPending), String(c.redelivered), rates ? (rates.get(`${s.name}/${c.name}`) ?? 0).toFixed(1) : '', behind]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

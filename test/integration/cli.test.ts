@@ -99,7 +99,16 @@ describe('sluice CLI and services', () => {
     expect(status.status).toBe(0);
     for (const s of ['RAW', 'CATEGORIZED', 'PARSED', 'EVENTS', 'ALERTS', 'QUARANTINE', 'DLQ']) expect(status.stdout).toMatch(new RegExp(`^${s}\\s`, 'm'));
     for (const c of ['splitter-defender', 'parser-defender-DeviceLogonEvents', 'enricher', 'sink-bronze-p0', 'detector-vulnerable_service_listening-defender_device_network_events-r0']) expect(status.stdout).toContain(`  ${c} `);
-    expect(status.stdout.split('\n')[0]).toMatch(/stream \/ consumer\s+messages\s+pending\s+ack pending\s+redelivered\s+msgs\/s/);
+    expect(status.stdout.split('\n')[0]).toMatch(/stream \/ consumer\s+messages\s+pending\s+ack pending\s+redelivered\s+msgs\/s\s+behind/);
+    // --watch redraws until stopped: at least two frames, each a full table (idle stages are 0 s behind).
+    const watch = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'status', '--nats', url!, '--interval', '0.5', '--watch'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let frames = '';
+    watch.stdout.on('data', (d: Buffer) => (frames += d.toString()));
+    const watchDeadline = Date.now() + 30_000;
+    while ((frames.match(/^sluice status /gm) ?? []).length < 2 && Date.now() < watchDeadline) await new Promise((r) => setTimeout(r, 200));
+    watch.kill('SIGINT');
+    expect((frames.match(/^sluice status /gm) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(frames).toMatch(/^ {2}enricher\s.*\s0s$/m);
     const code = await new Promise<number | null>((resolve) => {
       child.once('exit', (c) => resolve(c));
       child.kill('SIGINT');
