@@ -1,13 +1,14 @@
 // The `sluice` command: run a local pipeline, watch it, look at its tables.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { provisionTopology, loadConfig, isMain } from '@sluice/runtime';
 import { runDemo } from './demoCommand.ts';
 import { runDev } from './devCommand.ts';
 import { formatSummary, isStoreUrl, summarise } from './lakeTables.ts';
 import { REPO_ROOT } from './pipeline.ts';
+import { runQuery } from './queryCommand.ts';
 import { formatState, rates, readState } from './streamStatus.ts';
 
 const HELP: Record<string, string> = {
@@ -20,6 +21,7 @@ Commands:
   dev         start a local nats-server and every service as its own process until Ctrl-C
   status      streams and consumers: messages, pending, ack pending, rates
   tables      Delta tables under a lake folder with row and file counts
+  query       who held an IP address at a time (gold ip_lookup table: DHCP leases, ISE sessions)
   provision   create or update streams and KV buckets on a NATS server
 
 Run 'sluice <command> --help' for a command's options.`,
@@ -46,6 +48,16 @@ Run 'sluice <command> --help' for a command's options.`,
 
   --lake DIR|URL     lake folder, or s3://bucket/prefix, az://container/prefix, abfss://container@account.dfs.core.windows.net/prefix
                      (default .sluice/dev/lake). Credentials come from the SDKs' standard environment and chains.
+  --s3-endpoint URL  S3-compatible endpoint (MinIO, …); default AWS
+  --s3-path-style    path-style S3 addressing (MinIO)`,
+  query: `Usage: sluice query --ip ADDRESS --at TIME [--lake DIR|URL] [--s3-endpoint URL] [--s3-path-style]
+
+  Who held ADDRESS at TIME: MAC, user, host name, source (dhcp | ise) and the holding interval, from the gold
+  ip_lookup table (<lake>/gold/ip_lookup). Exit status 1 when nobody held it then.
+
+  --ip ADDRESS       IPv4 or IPv6 address, e.g. 10.1.2.3
+  --at TIME          ISO-8601 time, e.g. 2024-03-13T09:08:00Z
+  --lake DIR|URL     lake folder or object-store URL (default .sluice/dev/lake)
   --s3-endpoint URL  S3-compatible endpoint (MinIO, …); default AWS
   --s3-path-style    path-style S3 addressing (MinIO)`,
   provision: `Usage: sluice provision [--config FILE] [--nats URL]
@@ -81,6 +93,8 @@ export async function main(argv: string[]): Promise<number> {
         's3-endpoint': { type: 'string' },
         's3-path-style': { type: 'boolean' },
         config: { type: 'string', short: 'c' },
+        ip: { type: 'string' },
+        at: { type: 'string' },
       },
     }).values;
   } catch (e) {
@@ -136,6 +150,17 @@ export async function main(argv: string[]): Promise<number> {
       const tables = await summarise(lake, { s3: { ...(s3Endpoint ? { endpoint: s3Endpoint } : {}), ...(values['s3-path-style'] ? { forcePathStyle: true } : {}) } });
       console.log(tables.length ? formatSummary(tables) : `no Delta tables under ${lake}`);
       return 0;
+    }
+    case 'query': {
+      if (!values.ip || !values.at) {
+        console.error(`sluice query: --ip and --at are required\n\n${HELP.query}`);
+        return 2;
+      }
+      const given = (values.lake as string | undefined) ?? `${REPO_ROOT}/.sluice/dev/lake`;
+      const lake = isStoreUrl(given) ? given.replace(/\/+$/, '') : resolve(given);
+      const s3Endpoint = values['s3-endpoint'] as string | undefined;
+      const storeOptions = { s3: { ...(s3Endpoint ? { endpoint: s3Endpoint } : {}), ...(values['s3-path-style'] ? { forcePathStyle: true } : {}) } };
+      return runQuery({ table: isStoreUrl(lake) ? `${lake}/gold/ip_lookup` : join(lake, 'gold', 'ip_lookup'), ip: values.ip as string, at: values.at as string, storeOptions });
     }
     case 'provision': {
       const cfg = loadConfig<{ provision: object }>({ section: 'provision', sectionSchema: { type: 'object' }, file: values.config as string | undefined, overrides: values.nats ? { 'nats.url': values.nats } : {} });

@@ -15,3 +15,4 @@ export { DEFAULT_IOC_MAPPING, type IocMapping, type IocMappingEntry } from './io
 export { IocIndex, type IocRow, type RegisteredDomainOf } from './iocIndex.ts';
 export { DEFAULT_ZEEK_JOIN_CONFIG, ZEEK_JOIN_RULE, zeekJoinRule, type ZeekJoinRuleConfig } from './zeekJoinRule.ts';
 export { IOC_TYPES, type IocType } from '../tables/threatintel/iocTypes.ts';
+export { DEFAULT_IP_ATTRIBUTION_CONFIG, IP_ATTRIBUTION_RULE, IP_LOOKUP_TABLE, ipAttributionRule, type IpAttributionRuleConfig, type IpHolder } from './ipAttributionRule.ts';

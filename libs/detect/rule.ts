@@ -60,6 +60,12 @@ export interface DetectionRule<S extends KeyState, P = unknown> {
   readonly broadcast?: BroadcastInput;
   /** Per-partition state beside the keys. */
   readonly partitionState?: PartitionHooks<P>;
+  /**
+   * Rules that produce rows of a gold table instead of alerts (ip_attribution → ip_lookup): each emitted Alert is
+   * only the carrier (its id dedupes, it travels as pending in snapshots); its `detail` is the row, published as
+   * NDJSON on gold.<table> instead of alerts.<rule>, so notifiers never see it.
+   */
+  readonly emitsTable?: string;
   /** Null when the batch cannot concern the rule (e.g. a required column is missing). */
   prepare(batch: EventBatch): PreparedBatch<S, P> | null;
   /** JSON-safe form of a key's state for snapshots, and back. */

@@ -12,7 +12,8 @@ export const STREAMS = {
   categorized: { name: 'CATEGORIZED', subjects: ['cat.>'], doc: 'records split by category: cat.<source>.<category>; one parser deployment per category' },
   parsed: { name: 'PARSED', subjects: ['parsed.>'], doc: 'typed Arrow IPC batches per table: parsed.<table>; enricher reads it' },
   events: { name: 'EVENTS', subjects: ['events.>'], doc: 'enriched Arrow IPC batches per table and partition: events.<table>.<partition>; detector and silver sink read it' },
-  alerts: { name: 'ALERTS', subjects: ['alerts.>'], doc: 'alert records: alerts.<rule>; notifiers and gold sink read it' },
+  // gold.> was added later: provisioning updates the subjects of an existing ALERTS stream in place.
+  alerts: { name: 'ALERTS', subjects: ['alerts.>', 'gold.>'], doc: 'alert records: alerts.<rule>; notifiers and gold sink read it. Gold table rows emitted by detector rules: gold.<table> (NDJSON); the gold sink reads it' },
   quarantine: { name: 'QUARANTINE', subjects: ['quarantine.>'], doc: 'records that failed parsing or an expectation: quarantine.<stage>.<table>' },
   dlq: { name: 'DLQ', subjects: ['dlq.>'], doc: 'messages a stage could not process after retries: dlq.<stage>' },
 } as const satisfies Record<string, StreamSpec>;
@@ -30,6 +31,8 @@ export const subjects = {
   events: (table: string, partition: number) => `events.${token(table)}.${partition}`,
   eventsAllPartitions: (table: string) => `events.${token(table)}.>`,
   alerts: (rule: string) => `alerts.${token(rule)}`,
+  /** Rows of a gold table emitted by a detector rule (e.g. gold.ip_lookup), in the ALERTS stream. */
+  gold: (table: string) => `gold.${token(table)}`,
   quarantine: (stage: string, table: string) => `quarantine.${token(stage)}.${token(table)}`,
   dlq: (stage: string) => `dlq.${token(stage)}`,
 };

@@ -8,7 +8,7 @@ import { threatintelTables } from './threatintel/index.ts';
 import { vpcflowTables } from './vpcflow/index.ts';
 import { winlogTables } from './winlog/index.ts';
 import { zeekTables } from './zeek/index.ts';
-import { alertsTable, bronzeTable, quarantineTable, unroutedTable } from './platform/index.ts';
+import { alertsTable, bronzeTable, ipLookupTable, quarantineTable, unroutedTable } from './platform/index.ts';
 import type { TableDefinition } from './tableDefinition.ts';
 
 /** Silver tables of every source family (category → table per family). */
@@ -26,5 +26,5 @@ export const familyTables: Readonly<Record<string, Readonly<Record<string, Table
 
 export function allTables(): TableDefinition[] {
   const silver = Object.values(familyTables).flatMap((t) => Object.values(t));
-  return [bronzeTable, unroutedTable, ...silver, alertsTable, quarantineTable];
+  return [bronzeTable, unroutedTable, ...silver, alertsTable, ipLookupTable, quarantineTable];
 }

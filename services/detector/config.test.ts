@@ -7,7 +7,7 @@ import { enabledRules } from './main.ts';
 const load = (overrides: Record<string, unknown> = {}) => loadConfig<DetectorConfig>({ section: 'detector', sectionSchema: detectorSchema, env: {}, overrides }).detector;
 
 describe('detector config', () => {
-  it('defaults: 16 partitions, one replica, five rules over the default tables', () => {
+  it('defaults: 16 partitions, one replica, six rules over the default tables', () => {
     const d = load();
     expect([d.partitions, d.replicas, d.replica, d.snapshot.intervalSeconds, d.snapshot.everyBatches]).toEqual([16, 1, 0, 60, 1000]);
     validateDetectorConfig(d);
@@ -17,7 +17,9 @@ describe('detector config', () => {
       ['data_quality_quarantine_rate', ['quarantine']],
       ['ioc_match', [...new Set(d.ioc.mapping.map((e) => e.table))]],
       ['zeek_notice_conn', ['zeek_notice', 'zeek_conn']],
+      ['ip_attribution', ['dhcp', 'ise_posture', 'ise_profiler']],
     ]);
+    expect(enabledRules(d)[5]!.rule.emitsTable).toBe('ip_lookup');
     expect(enabledRules(d)[3]!.rule.broadcast?.inputs).toEqual(['iocs']);
     expect(enabledRules(d)[3]!.rule.inputs).toContain('crowdstrike_dns_request');
     expect(d.newNetwork.learningDays).toBe(7);
@@ -47,7 +49,8 @@ describe('detector config', () => {
     );
     expect(() => load({ 'detector.ioc.addMapping': [{ table: 'zeek_dns', column: 'query', type: 'host' }] })).toThrow(/detector\.ioc\.addMapping\.0\.type/);
     expect(() => validateDetectorConfig(load({ 'detector.zeekJoin.connTable': 'zeek_con' }))).toThrow('detector.zeekJoin.connTable: unknown table "zeek_con"');
-    const off = Object.fromEntries(['listening', 'newNetwork', 'dataQuality', 'ioc', 'zeekJoin'].map((r) => [`detector.${r}.enabled`, false]));
+    expect(() => validateDetectorConfig(load({ 'detector.ipAttribution.iseTables': ['ise_postur'] }))).toThrow('detector.ipAttribution.iseTables[0]: unknown table "ise_postur"');
+    const off = Object.fromEntries(['listening', 'newNetwork', 'dataQuality', 'ioc', 'zeekJoin', 'ipAttribution'].map((r) => [`detector.${r}.enabled`, false]));
     expect(() => validateDetectorConfig(load(off))).toThrow(/every rule is disabled/);
   });
 });

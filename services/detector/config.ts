@@ -4,6 +4,7 @@ import { ConfigError } from '@sluice/runtime';
 import { allTables, fullColumnNames } from '@sluice/tables';
 import {
   DEFAULT_DATA_QUALITY_CONFIG,
+  DEFAULT_IP_ATTRIBUTION_CONFIG,
   DEFAULT_IOC_MAPPING,
   DEFAULT_IOC_RULE_CONFIG,
   DEFAULT_ZEEK_JOIN_CONFIG,
@@ -13,6 +14,7 @@ import {
   DEFAULT_LOGIN_SOURCES,
   DEFAULT_NEW_NETWORK_CONFIG,
   type DataQualityRuleConfig,
+  type IpAttributionRuleConfig,
   type IocMappingEntry,
   type ZeekJoinRuleConfig,
   type ListeningRuleConfig,
@@ -37,6 +39,7 @@ export interface DetectorSection {
   dataQuality: DataQualityRuleConfig & StateSettings;
   ioc: IocSection & StateSettings;
   zeekJoin: ZeekJoinRuleConfig & StateSettings;
+  ipAttribution: IpAttributionRuleConfig & StateSettings;
 }
 
 export interface IocSection {
@@ -239,6 +242,18 @@ export const detectorSchema = {
         noteSeverity: { type: 'object', additionalProperties: severityEnum, default: {} },
       },
     },
+    ipAttribution: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'IP attribution: open holding interval per IP from DHCP and ISE → gold ip_lookup rows (gold.ip_lookup)',
+      properties: {
+        // An IP's open interval lives until it closes; an address unseen for 30 days is forgotten (no close row).
+        ...state(30, 1_000_000),
+        dhcpTable: { type: 'string', minLength: 1, default: DEFAULT_IP_ATTRIBUTION_CONFIG.dhcpTable },
+        iseTables: { ...strings, default: DEFAULT_IP_ATTRIBUTION_CONFIG.iseTables },
+      },
+    },
   },
 };
 
@@ -293,7 +308,15 @@ export function validateDetectorConfig(d: DetectorSection, tables: Map<string, S
     tableOf('detector.zeekJoin.connTable', d.zeekJoin.connTable);
     for (const t of [d.zeekJoin.noticeTable, d.zeekJoin.connTable]) for (const c of ['uid', 'ts']) col(`detector.zeekJoin (${t})`, t, c);
   }
-  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled && !d.ioc.enabled && !d.zeekJoin.enabled) {
+  if (d.ipAttribution.enabled) {
+    tableOf('detector.ipAttribution.dhcpTable', d.ipAttribution.dhcpTable);
+    for (const c of ['timestamp', 'event_type', 'ip', 'mac']) col('detector.ipAttribution.dhcpTable', d.ipAttribution.dhcpTable, c);
+    d.ipAttribution.iseTables.forEach((t, i) => {
+      tableOf(`detector.ipAttribution.iseTables[${i}]`, t);
+      for (const c of ['timestamp', 'endpoint_ip', 'endpoint_mac', 'user_name']) col(`detector.ipAttribution.iseTables[${i}]`, t, c);
+    });
+  }
+  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled && !d.ioc.enabled && !d.zeekJoin.enabled && !d.ipAttribution.enabled) {
     throw new ConfigError('detector: every rule is disabled (detector.<rule>.enabled)');
   }
 }

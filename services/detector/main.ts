@@ -1,9 +1,10 @@
 // detector: stateful detections on enriched events (events.<table>.>) and quarantine records (quarantine.>) →
-// alerts.<rule>. Each rule's state is partitioned by key; this replica owns partitions p % replicas == replica,
-// restores them from the KV bucket sluice_detector_state, and snapshots them back (see docs/DETECTIONS.md).
+// alerts.<rule> (ip_attribution: gold ip_lookup rows on gold.ip_lookup). Each rule's state is partitioned by key;
+// this replica owns partitions p % replicas == replica, restores them from the KV bucket sluice_detector_state,
+// and snapshots them back (see docs/DETECTIONS.md).
 import { Kvm } from '@nats-io/kv';
 import { isMain, KV_BUCKETS, runService, type ServiceDefinition } from '@sluice/runtime';
-import { dataQualityRule, iocRule, listeningRule, newNetworkLoginRule, ownedPartitions, zeekJoinRule, type DetectionRule, type KeyState, type RegisteredDomainOf } from '@sluice/detect';
+import { dataQualityRule, iocRule, ipAttributionRule, listeningRule, newNetworkLoginRule, ownedPartitions, zeekJoinRule, type DetectionRule, type KeyState, type RegisteredDomainOf } from '@sluice/detect';
 import { DomainLookup } from '@sluice/domains';
 import type { Logger } from '@sluice/runtime';
 import { detectorSchema, validateDetectorConfig, type DetectorConfig, type DetectorSection } from './config.ts';
@@ -49,12 +50,13 @@ export function enabledRules(d: DetectorSection): EnabledRule[] {
     add(rule, d.ioc, (log) => loadIocTable(rule.index, { lakePath: d.ioc.lakePath, table: d.ioc.table, replayMarginMinutes: d.ioc.replayMarginMinutes }, log));
   }
   if (d.zeekJoin.enabled) add(zeekJoinRule(d.zeekJoin), d.zeekJoin);
+  if (d.ipAttribution.enabled) add(ipAttributionRule(d.ipAttribution), d.ipAttribution);
   return out;
 }
 
 export const detector: ServiceDefinition<DetectorConfig> = {
   name: 'detector',
-  description: 'runs stateful detections (vulnerable services listening, login from a new network, IoC matching, Zeek notice ⨝ conn, data quality) and publishes alerts',
+  description: 'runs stateful detections (vulnerable services listening, login from a new network, IoC matching, Zeek notice ⨝ conn, data quality) and publishes alerts; IP attribution rows for the gold ip_lookup table',
   sectionSchema: detectorSchema,
   async setup({ config, nc, js, jsm, log, metrics, stage }) {
     const d = config.detector;

@@ -38,6 +38,13 @@ class Stopping extends Error {}
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** The bus message of one emitted alert, or of one gold table row when the rule emits `table` rows. */
+export function toOutput(a: Alert, table?: string): OutputMessage {
+  const headers = { [H.encoding]: 'ndjson', [H.count]: '1', [H.source]: a.evidence[0]?.source ?? '', [H.object]: a.evidence[0]?.object ?? '' };
+  if (table) return { subject: subjects.gold(table), data: enc.encode(JSON.stringify(a.detail) + '\n'), records: 1, msgId: `gold:${table}:${a.alert_id}`, headers };
+  return { subject: subjects.alerts(a.rule), data: enc.encode(JSON.stringify(a) + '\n'), records: 1, msgId: `alert:${a.alert_id}`, headers };
+}
+
 export function durableName(rule: string, input: string, replica: number): string {
   return `detector-${rule}-${input}-r${replica}`;
 }
@@ -208,20 +215,17 @@ export class RuleHost<S extends KeyState> {
     return arrowBatch(input, decodeIpc(m.data));
   }
 
-  /** One message per alert on alerts.<rule>, msg id = alert id; retried in place until acknowledged or stopping. */
+  /**
+   * One message per alert on alerts.<rule>, msg id = alert id (a table-emitting rule: its row, the alert's detail,
+   * on gold.<table>); retried in place until acknowledged or stopping.
+   */
   private async publish(alerts: Alert[], m?: JsMsg): Promise<void> {
-    const outputs: OutputMessage[] = alerts.map((a) => ({
-      subject: subjects.alerts(a.rule),
-      data: enc.encode(JSON.stringify(a) + '\n'),
-      records: 1,
-      msgId: `alert:${a.alert_id}`,
-      headers: { [H.encoding]: 'ndjson', [H.count]: '1', [H.source]: a.evidence[0]?.source ?? '', [H.object]: a.evidence[0]?.object ?? '' },
-    }));
+    const outputs: OutputMessage[] = alerts.map((a) => toOutput(a, this.o.rule.emitsTable));
     const backoff = this.o.consumer.backoffSeconds;
     for (let attempt = 0; ; attempt++) {
       try {
         await publishAll(this.o.js, outputs, outputs.map((o) => o.msgId!));
-        this.o.metrics.recordsOut.inc({ stream: 'alerts' }, outputs.length);
+        this.o.metrics.recordsOut.inc({ stream: this.o.rule.emitsTable ? 'gold' : 'alerts' }, outputs.length);
         return;
       } catch (e) {
         if (this.stopped) throw new Stopping('stopping with alerts unpublished (kept pending in the snapshot)');

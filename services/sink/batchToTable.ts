@@ -104,6 +104,36 @@ export function alertRows(msg: InputMessage, def: TableDefinition): Table {
   return b.build();
 }
 
+/**
+ * Gold rows a detector rule emitted as NDJSON on gold.<table> (ip_lookup): timestamp columns arrive as ISO strings,
+ * the date partition column is the UTC date of the table's eventTime column.
+ */
+export function goldRows(msg: InputMessage, def: TableDefinition): Table {
+  const b = builderFor(def);
+  const cols = fullColumnsOf(def);
+  const datePart = def.partitionBy.find((p) => cols.find((c) => c.name === p)?.type === 'date');
+  for (const l of splitLines(msg.data)) {
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(dec.decode(l)) as Record<string, unknown>;
+    } catch (e) {
+      throw new NonRetryableError(`${def.name} row is not JSON: ${(e as Error).message}`);
+    }
+    const row: Record<string, unknown> = {};
+    for (const c of cols) {
+      const v = rec[c.name];
+      if (c.type === 'timestamp') row[c.name] = typeof v === 'string' ? parseTimestampMicros(v) : typeof v === 'number' ? v : null;
+      else if (c.type === 'json') row[c.name] = v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
+      else row[c.name] = v ?? null;
+    }
+    const t = def.eventTime ? row[def.eventTime] : null;
+    if (typeof t !== 'number') throw new NonRetryableError(`${def.name} row without a valid ${def.eventTime ?? 'event time'}`);
+    if (datePart) row[datePart] = eventDateOf(t);
+    b.append(row as Parameters<ColumnBuilder['append']>[0]);
+  }
+  return b.build();
+}
+
 export function silverTable(msg: InputMessage): Table {
   if (msg.headers[H.encoding] !== 'arrow-ipc') throw new NonRetryableError(`silver sink expects arrow-ipc envelopes, got ${msg.headers[H.encoding] ?? 'none'}`);
   return decodeIpc(msg.data);

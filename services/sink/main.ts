@@ -1,4 +1,4 @@
-// sink: writes Delta tables at every layer — bronze (RAW), silver (EVENTS), gold alerts (ALERTS), quarantine,
+// sink: writes Delta tables at every layer — bronze (RAW), silver (EVENTS), gold alerts and ip_lookup (ALERTS), quarantine,
 // unrouted (catch-all categories). Exactly-once via txn(appId, stream sequence) in each commit; ack after commit.
 // Several replicas may run: each writes the silver event partitions it owns (p % sink.replicas == sink.replica);
 // replica 0 alone writes the other layers. A silver envelope whose schema the table cannot take is quarantined.
@@ -8,8 +8,8 @@ import type { Table } from 'apache-arrow';
 import type { DeltaColumn } from '@sluice/delta';
 import { createLakeMetrics, isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
-import { alertsTable, allTables, bronzeTable, fullColumnsOf, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
-import { alertRows, bronzeRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
+import { alertsTable, allTables, bronzeTable, fullColumnsOf, ipLookupTable, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
+import { alertRows, bronzeRows, goldRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
 import { tableHandler, type HandlerState } from './handler.ts';
 import { lakeStats } from './lakeMetrics.ts';
 import { bronzePartitionIds, silverPartitionIds, sinkPlacement } from './replicas.ts';
@@ -165,6 +165,9 @@ export const sink: ServiceDefinition<SinkConfig> = {
     if (layers.gold) {
       const w = await open(alertsTable, 'sluice-sink-gold-alerts');
       inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-alerts', filterSubject: 'alerts.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => alertRows(m, alertsTable)) });
+      // Gold rows a detector rule emits (ip_attribution → gold.ip_lookup): same stream, own durable and txn appId.
+      const ip = await open(ipLookupTable, 'sluice-sink-gold-ip_lookup');
+      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-ip_lookup', filterSubject: subjects.gold(ipLookupTable.name), maxInFlight, resumeAfterSeq: ip.committedSeq, handler: guarded(ip, (m) => goldRows(m, ipLookupTable)) });
     }
     if (layers.quarantine) {
       const w = await open(quarantineTable, 'sluice-sink-quarantine');
