@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { frameRecords, type Framing } from '@sluice/formats';
 import { compileValidator, type Validator } from '@sluice/tables';
 import type { ExpectationAction, TableDefinition } from '@sluice/tables';
+import { EMPTY_PREAMBLE, segmentByPreamble, type Segment } from './preamble.ts';
 import { families } from './registry.ts';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext, type SourceFamily } from './sourceFamily.ts';
 
@@ -82,54 +83,11 @@ export function unwrapSample(content: Uint8Array): Unwrapped {
 }
 
 /** A run of records that share one preamble (a file's header lines before them). */
-export interface PreambleSegment {
-  preamble: string[];
-  records: Uint8Array[];
-}
+export type PreambleSegment = Segment;
 
-/** The collector's preamble cap (services/collector/preamble.ts MAX_PREAMBLE_BYTES): older lines are cut first. */
-const MAX_PREAMBLE_BYTES = 16 * 1024;
-
-/** Same size measure as the runtime's encodePreamble (the header value): JSON with non-ASCII escaped. */
-function preambleBytes(lines: readonly string[]): number {
-  return JSON.stringify(lines).replace(/[\u007f-\uffff]/g, '\\u0000').length;
-}
-
-/**
- * Line-framed records split into runs sharing one preamble — the logic of segmentByPreamble in
- * services/collector/preamble.ts for a whole file (a library cannot import a service): preamble lines are removed,
- * the latest consecutive run of them describes the records that follow, a new run replaces the old.
- */
+/** Splits a whole file's records like the collector does (libs/sources/preamble.ts): preamble lines removed. */
 export function segmentLines(records: readonly Uint8Array[], family: SourceFamily): PreambleSegment[] {
-  const isPreamble = family.isPreamble?.bind(family);
-  if (!isPreamble) return records.length ? [{ preamble: [], records: [...records] }] : [];
-  const segments: PreambleSegment[] = [];
-  let lines: string[] = [];
-  let inRun = false;
-  let cur: PreambleSegment | undefined;
-  for (const [index, r] of records.entries()) {
-    const text = dec.decode(r);
-    let header = false;
-    try {
-      header = isPreamble(text, index);
-    } catch {
-      header = false;
-    }
-    if (header) {
-      lines = inRun ? [...lines, text] : [text];
-      while (lines.length > 1 && preambleBytes(lines) > MAX_PREAMBLE_BYTES) lines = lines.slice(1);
-      inRun = true;
-      cur = undefined;
-      continue;
-    }
-    inRun = false;
-    if (!cur) {
-      cur = { preamble: lines, records: [] };
-      segments.push(cur);
-    }
-    cur.records.push(r);
-  }
-  return segments;
+  return segmentByPreamble([...records], EMPTY_PREAMBLE, family).segments;
 }
 
 /** What happened to the records of a file, a family or the whole run. */

@@ -1,5 +1,6 @@
 export * from './sourceFamily.ts';
 export * from './jsonRecords.ts';
+export * from './preamble.ts';
 export { families, familyFor } from './registry.ts';
 export { defenderFamily } from './defender.ts';
 export { cloudtrailFamily } from './cloudtrail.ts';
