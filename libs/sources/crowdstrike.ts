@@ -5,20 +5,14 @@
 // Tables are imported by relative path until @sluice/tables exports them (the lead wires the index).
 import { crowdstrikeCategoryOf, crowdstrikeTables, OTHER_EVENT_KEY, RESCUED_COLUMN } from '@sluice/tables/crowdstrike';
 import type { StringMap } from '@sluice/tables';
-import { parseJsonRecord } from './jsonRecords.ts';
+import { isJsonObject, jsonKindOf, parseJsonObjectRecord } from './jsonRecords.ts';
 import { RecordError, type Rejected, type Routed, type RouteResult, type SourceFamily } from './sourceFamily.ts';
 
 const dec = new TextDecoder();
 
 type FdrEvent = Record<string, unknown>;
 
-function isObject(v: unknown): v is FdrEvent {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function kindOf(v: unknown): string {
-  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
-}
+const isObject = (v: unknown): v is FdrEvent => isJsonObject(v);
 
 /** Category of one parsed FDR record (the record is a JSON object). */
 export function fdrCategoryOf(event: FdrEvent): string {
@@ -30,13 +24,9 @@ function route(records: Uint8Array[]): RouteResult {
   const routed: Routed[] = [];
   const rejected: Rejected[] = [];
   for (const raw of records) {
-    const parsed = parseJsonRecord(raw);
+    const parsed = parseJsonObjectRecord(raw, 'an FDR event');
     if (!('value' in parsed)) {
       rejected.push(parsed);
-      continue;
-    }
-    if (!isObject(parsed.value)) {
-      rejected.push({ raw, rule: 'parse', reason: `expected an FDR event (JSON object), got ${kindOf(parsed.value)}` });
       continue;
     }
     routed.push({ category: fdrCategoryOf(parsed.value), record: raw });
@@ -72,7 +62,7 @@ function decode(record: Uint8Array, category: string): unknown {
   } catch (e) {
     throw new RecordError('parse', `invalid JSON: ${(e as Error).message}`);
   }
-  if (!isObject(event)) throw new RecordError('parse', `expected an FDR event (JSON object), got ${kindOf(event)}`);
+  if (!isObject(event)) throw new RecordError('parse', `expected an FDR event (JSON object), got ${jsonKindOf(event)}`);
   if (category === 'other') {
     secondaryTimestamp(event);
     return { [OTHER_EVENT_KEY]: event };

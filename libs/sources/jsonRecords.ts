@@ -13,6 +13,24 @@ export function parseJsonRecord(raw: Uint8Array): { value: unknown } | Rejected 
   }
 }
 
+export type JsonObject = Record<string, unknown>;
+
+export function isJsonObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function jsonKindOf(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+}
+
+/** A record that must be one JSON object (`what` names it in the rejection, e.g. "an FDR event"). */
+export function parseJsonObjectRecord(raw: Uint8Array, what: string): { value: JsonObject } | Rejected {
+  const parsed = parseJsonRecord(raw);
+  if (!('value' in parsed)) return parsed;
+  if (!isJsonObject(parsed.value)) return { raw, rule: 'parse', reason: `expected ${what} (JSON object), got ${jsonKindOf(parsed.value)}` };
+  return { value: parsed.value };
+}
+
 export function encodeJson(value: unknown): Uint8Array {
   return enc.encode(JSON.stringify(value));
 }

@@ -6,19 +6,13 @@
 // route: every record → `winlog`; Sysmon 1/5/18 also → `process`, Sysmon 3 also → `network_connection` (same bytes).
 // decode: the normalised object whose keys are the columns of the category's table.
 import { NETWORK_EVENT_IDS, PROCESS_EVENT_IDS, winlogTables } from '@sluice/tables/winlog';
-import { parseJsonRecord } from './jsonRecords.ts';
+import { isJsonObject, jsonKindOf, parseJsonObjectRecord } from './jsonRecords.ts';
 import { RecordError, UNKNOWN_CATEGORY, type Rejected, type Routed, type RouteResult, type SourceFamily } from './sourceFamily.ts';
 
 type Obj = Record<string, unknown>;
 type Layout = 'winlogbeat6' | 'winlogbeat7' | 'flat';
 
-function isObject(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function kindOf(v: unknown): string {
-  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
-}
+const isObject = (v: unknown): v is Obj => isJsonObject(v);
 
 function obj(v: unknown): Obj | undefined {
   return isObject(v) ? v : undefined;
@@ -194,13 +188,9 @@ function route(records: Uint8Array[]): RouteResult {
   const routed: Routed[] = [];
   const rejected: Rejected[] = [];
   for (const raw of records) {
-    const parsed = parseJsonRecord(raw);
+    const parsed = parseJsonObjectRecord(raw, 'a winlogbeat event');
     if (!('value' in parsed)) {
       rejected.push(parsed);
-      continue;
-    }
-    if (!isObject(parsed.value)) {
-      rejected.push({ raw, rule: 'parse', reason: `expected a winlogbeat event (JSON object), got ${kindOf(parsed.value)}` });
       continue;
     }
     const h = winlogHeaderOf(parsed.value);
@@ -448,7 +438,7 @@ function decode(record: Uint8Array, category: string): unknown {
   } catch (e) {
     throw new RecordError('parse', `invalid JSON: ${(e as Error).message}`);
   }
-  if (!isObject(value)) throw new RecordError('parse', `expected a winlogbeat event (JSON object), got ${kindOf(value)}`);
+  if (!isObject(value)) throw new RecordError('parse', `expected a winlogbeat event (JSON object), got ${jsonKindOf(value)}`);
   const h = winlogHeaderOf(value);
   if (!h) throw new RecordError('layout', 'not a winlogbeat event: no winlog object, no event_id with log_name/source_name/event_data, no EventID with Channel');
   switch (category) {
