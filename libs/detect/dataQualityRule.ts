@@ -1,6 +1,7 @@
-// Detection 5: data quality. The parser's expectation counters live in its own process, so the detector counts what
-// reaches the QUARANTINE stream instead: quarantined records per table per tumbling window (on the records'
-// ingest time), and one alert per (table, window) once the count exceeds the table's threshold. Key: the table.
+// Detection 5, counts: records reaching the QUARANTINE stream per table per tumbling window (on the records' ingest
+// time), one alert per (table, window) once the count exceeds the table's threshold. Key: the table. Failure *rates*
+// of the parser's expectations are expectationRateRule.ts; this rule remains for what the parser never counts
+// (splitter and sink rejects) and absolute bursts on small tables (docs/detections/data-quality.md).
 import { alertId, isoOfMs, sqlString } from './alertId.ts';
 import { str, type EventBatch } from './eventBatch.ts';
 import type { DetectionRule, KeyState, PreparedBatch } from './rule.ts';

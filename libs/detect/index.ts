@@ -8,7 +8,9 @@ export type { ApplyContext, BroadcastInput, DetectionRule, KeyState, PartitionHo
 export { chunk, decodeSnapshot, encodeSnapshot, encodeSnapshotPages, SNAPSHOT_CHUNK_BYTES, unchunk } from './snapshotCodec.ts';
 export { networkOf } from './network.ts';
 export { DEFAULT_LISTENING_PORTS, DEFAULT_LISTENING_SOURCES, LISTENING_RULE, listeningRule, type KnownServer, type ListeningRuleConfig, type ListeningSource } from './listeningRule.ts';
+export { DEFAULT_IDENTITY_CONFIG, identityNormaliser, type Identity, type IdentityConfig, type IdentityKind } from './identity.ts';
 export { DEFAULT_LOGIN_SOURCES, DEFAULT_NEW_NETWORK_CONFIG, NEW_NETWORK_RULE, newNetworkLoginRule, type LoginSource, type NewNetworkRuleConfig, type RowCondition } from './newNetworkLoginRule.ts';
+export { ALL_CHECKS, DEFAULT_EXPECTATION_RATE_CONFIG, EXPECTATION_RATE_RULE, expectationRateRule, QUALITY_INPUT, QUALITY_MESSAGE_TIME_FIELD, type ExpectationRateRuleConfig, type RateState, type TableRateOverride } from './expectationRateRule.ts';
 export { DATA_QUALITY_RULE, DEFAULT_DATA_QUALITY_CONFIG, dataQualityRule, MESSAGE_TIME_FIELD, QUARANTINE_INPUT, type DataQualityRuleConfig } from './dataQualityRule.ts';
 export { DEFAULT_IOC_RULE_CONFIG, iocRule, IOC_RULE, type DeviceSuppression, type IocRule, type IocRuleConfig } from './iocRule.ts';
 export { DEFAULT_IOC_MAPPING, type IocMapping, type IocMappingEntry } from './iocMapping.ts';

@@ -58,7 +58,7 @@ describe('login from a new network', () => {
       entity: 'alice@corp.example',
       event_time: new Date(T0 + 9 * DAY).toISOString(),
       created_time: NOW.toISOString(),
-      detail: { table: IDL, user: 'alice@corp.example', network: '100.24.7.0/24', ip: '100.24.7.9', country: null, city: null, known_networks: 3, first_login: new Date(T0).toISOString() },
+      detail: { table: IDL, user: 'alice@corp.example', account: 'alice@corp.example', network: '100.24.7.0/24', ip: '100.24.7.9', country: null, city: null, known_networks: 3, first_login: new Date(T0).toISOString() },
       evidence: [{ table: IDL, source: 'defender_xdr', object: 'inbox/idl.json', raw_seq: 5 }],
       next_query: `SELECT * FROM ${IDL} WHERE IPAddress = '100.24.7.9' AND eventDate = DATE '2024-05-10'`,
     });
@@ -124,7 +124,7 @@ describe('login from a new network', () => {
           { eventTime: t * 1000, eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', userIdentityArn: 'arn:aws:iam::111122223333:user/Grace', sourceIPAddress: '198.51.100.4', responseElements: '{"ConsoleLogin": "Success"}' },
           { eventTime: t * 1000, eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', userIdentityArn: 'arn:aws:iam::111122223333:user/Mallory', sourceIPAddress: '198.51.100.4', responseElements: '{"ConsoleLogin":"Failure"}' },
         ],
-        'arn:aws:iam::111122223333:user/grace',
+        'aws:111122223333\\grace', // an IAM user of an account not mapped to a domain (identity.awsAccounts)
       ],
     ];
     for (const [table, rows, user] of cases) {
@@ -139,5 +139,41 @@ describe('login from a new network', () => {
     const rt = runtime({ learningDays: 0 });
     expect(feed(rt, [{ event_simpleName: 'UserLogonFailed2', timestamp: t, UserName: 'x', RemoteAddressIP4: '198.51.100.4' }], 'crowdstrike_user_logon')).toEqual([]);
     expect(feed(rt, [{ eventTime: t, eventName: 'GetObject', userIdentityArn: 'arn:x', sourceIPAddress: '198.51.100.4', responseElements: null }], 'cloudtrail')).toEqual([]);
+  });
+
+  it('one user across sources: CORP\\alice, alice@corp.com and an AWS session of alice@corp.com share their networks', () => {
+    const rt = runtime({ learningDays: 1, identity: { domains: { CORP: 'corp.com' }, awsAccounts: {}, aliases: { 'CORP\\asmith': 'alice@corp.com' } } });
+    const dev = (ip: string, t: number, over: Row = {}): Row => ({ Timestamp: t, DeviceId: 'd1', ActionType: 'LogonSuccess', AccountName: 'ALICE', AccountDomain: 'CORP', RemoteIP: ip, ReportId: 1, ...over });
+    const ct = (ip: string, t: number, arn: string): Row => ({ eventTime: t, eventName: 'ConsoleLogin', userIdentityArn: arn, sourceIPAddress: ip, responseElements: '{"ConsoleLogin":"Success"}' });
+    expect(feed(rt, [dev('198.51.100.7', T0)], 'defender_device_logon_events')).toEqual([]); // learning starts
+    // After learning: the same network from the other sources is known (one key), a new one alerts once.
+    expect(feed(rt, [idl('Alice@Corp.com', '198.51.100.8', T0 + 2 * DAY)])).toEqual([]);
+    expect(feed(rt, [ct('198.51.100.9', T0 + 2 * DAY, 'arn:aws:sts::123456789012:assumed-role/Admin/alice@corp.com')], 'cloudtrail')).toEqual([]);
+    const [a, ...more] = feed(rt, [ct('203.0.113.50', T0 + 3 * DAY, 'arn:aws:sts::123456789012:assumed-role/Admin/alice@corp.com')], 'cloudtrail');
+    expect(more).toEqual([]);
+    expect([a!.entity, a!.alert_id, a!.detail.account, a!.detail.known_networks]).toEqual(['alice@corp.com', alertId(NEW_NETWORK_RULE, 'alice@corp.com', '203.0.113.0/24'), 'arn:aws:sts::123456789012:assumed-role/Admin/alice@corp.com', 1]);
+    // The alias is the same person too: the network just learnt is known.
+    expect(feed(rt, [dev('203.0.113.51', T0 + 3 * DAY, { AccountName: 'asmith' })], 'defender_device_logon_events')).toEqual([]);
+    expect(rt.keyCount()).toBe(1);
+  });
+
+  it('skips machine accounts and service identities by default, counts them when told to', () => {
+    const rows: Row[] = ['WS-01$', 'SYSTEM', 'LOCAL SERVICE', 'ANONYMOUS LOGON', 'DWM-2'].map((name, i) => ({
+      Timestamp: T0,
+      DeviceId: 'd1',
+      ActionType: 'LogonSuccess',
+      AccountName: name,
+      AccountDomain: name === 'WS-01$' ? 'CORP' : 'NT AUTHORITY',
+      RemoteIP: `198.51.100.${i + 1}`,
+      ReportId: i,
+    }));
+    const host = { ...idl('x', '198.51.100.9', T0), AccountUpn: 'host/ws-02.corp.com', AccountName: null };
+    const skip = runtime({ learningDays: 0 });
+    expect(feed(skip, rows, 'defender_device_logon_events')).toEqual([]);
+    expect(feed(skip, [host])).toEqual([]);
+    expect(skip.keyCount()).toBe(0);
+    const keep = runtime({ learningDays: 0, skipMachineAccounts: false, skipServiceAccounts: false });
+    expect(feed(keep, rows, 'defender_device_logon_events').map((x) => x.entity)).toEqual(['corp\\ws-01$', 'nt authority\\system', 'nt authority\\local service', 'nt authority\\anonymous logon', 'nt authority\\dwm-2']);
+    expect(feed(keep, [host]).map((x) => x.entity)).toEqual(['ws-02$@corp.com']);
   });
 });

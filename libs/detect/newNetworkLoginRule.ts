@@ -1,9 +1,12 @@
 // Detection 2: a successful login from a network never seen for that user. Per user (the key): the networks used
 // (AS organisation when enrichment found one, else the /24 or /64) with their last use, and the first login. During
 // the user's learning period networks are learnt silently, so day one is not a flood. Alert id: (rule, user, network).
+// The user is one key across sources (identity.ts: `CORP\alice`, `alice@corp.com` and an AWS session of
+// alice@corp.com are the same person); machine accounts and built-in service identities are skipped by default.
 import { ipScope } from '@sluice/geoip';
 import { alertId, isoOfMs, sqlString } from './alertId.ts';
 import { firstOf, str, type Cell, type EventBatch } from './eventBatch.ts';
+import { DEFAULT_IDENTITY_CONFIG, identityNormaliser, type Identity, type IdentityConfig } from './identity.ts';
 import { networkOf } from './network.ts';
 import type { DetectionRule, KeyState, PreparedBatch } from './rule.ts';
 
@@ -19,9 +22,9 @@ export interface RowCondition {
 export interface LoginSource {
   table: string;
   time: string;
-  /** User columns, first non-empty wins (lowercased). */
+  /** User columns, first non-empty wins; normalised to one key per person (identity.ts). */
   user: string[];
-  /** Prefixed as `domain\user` when set and the user is not already a UPN. */
+  /** Domain column for a bare account name (NetBIOS or DNS domain); ignored when the user is a UPN, `DOMAIN\user` or ARN. */
   domain?: string;
   /** Address columns, first non-empty wins. */
   ip: string[];
@@ -44,6 +47,12 @@ export interface NewNetworkRuleConfig {
   geoCitySuffix: string;
   /** Skip private (RFC 1918, CGNAT, ULA) addresses: internal hops are often not interesting. */
   skipPrivate: boolean;
+  /** NetBIOS → DNS domains, AWS accounts and aliases that make one user key of every form (default: none). */
+  identity?: IdentityConfig;
+  /** Skip machine accounts (`HOST$`, `host/…`); default true. */
+  skipMachineAccounts?: boolean;
+  /** Skip built-in service identities (SYSTEM, LOCAL SERVICE, ANONYMOUS LOGON, DWM-n…); default true. */
+  skipServiceAccounts?: boolean;
   sources: LoginSource[];
 }
 
@@ -93,6 +102,9 @@ export const DEFAULT_NEW_NETWORK_CONFIG: Omit<NewNetworkRuleConfig, 'sources'> =
   geoCountrySuffix: '_geo_country',
   geoCitySuffix: '_geo_city',
   skipPrivate: false,
+  identity: DEFAULT_IDENTITY_CONFIG,
+  skipMachineAccounts: true,
+  skipServiceAccounts: true,
 };
 
 /**
@@ -145,6 +157,9 @@ export function newNetworkLoginRule(cfg: NewNetworkRuleConfig): DetectionRule<Us
   const learnMs = cfg.learningDays * DAY_MS;
   const ttlSec = cfg.networkTtlDays * 86_400;
   const intern = new Interner();
+  const normalise = identityNormaliser(cfg.identity ?? DEFAULT_IDENTITY_CONFIG);
+  const skipMachines = cfg.skipMachineAccounts ?? true;
+  const skipServices = cfg.skipServiceAccounts ?? true;
 
   return {
     name: NEW_NETWORK_RULE,
@@ -199,16 +214,22 @@ export function newNetworkLoginRule(cfg: NewNetworkRuleConfig): DetectionRule<Us
         return lastNet;
       };
 
-      const userOf = (r: number): string => {
-        const user = firstOf(users, r).toLowerCase();
-        const dom = str(domain?.[r]).toLowerCase();
-        return user && dom && !user.includes('@') && !user.includes('\\') && !user.startsWith('arn:') ? [dom, user].join('\\') : user;
+      // Per row: the user's identity (computed in key(), reused by apply()); null = no user, or one that is skipped.
+      let idRow = -1;
+      let idOf: Identity | null = null;
+      const identityOf = (r: number): Identity | null => {
+        if (r === idRow) return idOf;
+        idRow = r;
+        const raw = firstOf(users, r);
+        const id = raw ? normalise(raw, str(domain?.[r])) : null;
+        idOf = !id || (skipMachines && id.kind === 'machine') || (skipServices && id.kind === 'service') ? null : id;
+        return idOf;
       };
 
       return {
         key(r) {
           for (const [c, col] of conds) if (!matches(c, col, r)) return null;
-          const user = userOf(r);
+          const user = identityOf(r)?.key;
           return user && netOf(r) !== null ? user : null;
         },
         eventTimeMs: (r) => Number(ts?.[r] ?? 0),
@@ -242,7 +263,7 @@ export function newNetworkLoginRule(cfg: NewNetworkRuleConfig): DetectionRule<Us
             s.u.splice(lru, 1);
           }
           if (learning) return s;
-          const user = userOf(r);
+          const user = identityOf(r)!.key;
           const col = ipCols[lastCol]!;
           const ip = str(col.ip?.[r]);
           const eventTime = isoOfMs(ms);
@@ -259,6 +280,7 @@ export function newNetworkLoginRule(cfg: NewNetworkRuleConfig): DetectionRule<Us
             detail: {
               table: batch.input,
               user,
+              account: firstOf(users, r),
               network: label,
               ip,
               country: col.country?.[r] == null ? null : str(col.country[r]),

@@ -52,9 +52,9 @@ export interface PartitionHooks<P> {
 
 export interface DetectionRule<S extends KeyState, P = unknown> {
   readonly name: string;
-  /** Where the rule reads: enriched events of tables, or quarantine records. */
-  readonly reads: 'events' | 'quarantine';
-  /** Table names (events) or `quarantine`; one durable consumer each. */
+  /** Where the rule reads: enriched events of tables, quarantine records, or the parser's quality stats (QUALITY). */
+  readonly reads: 'events' | 'quarantine' | 'quality';
+  /** Table names (events), `quarantine` or `quality`; one durable consumer each. */
   readonly inputs: readonly string[];
   /** Rule-wide inputs applied by every replica (their names are not in `inputs`). */
   readonly broadcast?: BroadcastInput;

@@ -32,7 +32,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, cfg:
     retention: RetentionPolicy.Limits,
     storage: cfg.storage === 'memory' ? StorageType.Memory : StorageType.File,
     num_replicas: cfg.replicas,
-    max_age: Math.round(cfg.maxAgeHours * 3600 * 1000) * NS,
+    max_age: Math.round(Math.min(cfg.maxAgeHours, spec.maxAgeHours ?? Infinity) * 3600 * 1000) * NS,
     max_bytes: cfg.maxBytes,
     // Backpressure instead of silent loss: a full stream refuses new publishes, so sources slow down.
     discard: DiscardPolicy.New,

@@ -5,6 +5,8 @@ export interface StreamSpec {
   name: string;
   subjects: string[];
   doc: string;
+  /** Caps the configured `streams.maxAgeHours` for this stream (small, short-lived data such as quality stats). */
+  maxAgeHours?: number;
 }
 
 export const STREAMS = {
@@ -15,6 +17,8 @@ export const STREAMS = {
   // gold.> was added later: provisioning updates the subjects of an existing ALERTS stream in place.
   alerts: { name: 'ALERTS', subjects: ['alerts.>', 'gold.>'], doc: 'alert records: alerts.<rule>; notifiers and gold sink read it. Gold table rows emitted by detector rules: gold.<table> (NDJSON); the gold sink reads it' },
   quarantine: { name: 'QUARANTINE', subjects: ['quarantine.>'], doc: 'records that failed parsing or an expectation: quarantine.<stage>.<table>' },
+  // Added later: provisioning creates it on an existing deployment like any missing stream.
+  quality: { name: 'QUALITY', subjects: ['quality.>'], maxAgeHours: 168, doc: 'per-envelope data-quality stats from the parser (rows, kept, dropped, quarantined, failures per expectation): quality.<table>; the detector reads it' },
   dlq: { name: 'DLQ', subjects: ['dlq.>'], doc: 'messages a stage could not process after retries: dlq.<stage>' },
 } as const satisfies Record<string, StreamSpec>;
 
@@ -34,6 +38,8 @@ export const subjects = {
   /** Rows of a gold table emitted by a detector rule (e.g. gold.ip_lookup), in the ALERTS stream. */
   gold: (table: string) => `gold.${token(table)}`,
   quarantine: (stage: string, table: string) => `quarantine.${token(stage)}.${token(table)}`,
+  /** One stats message per parsed input envelope of a table (see services/parser/qualityStats.ts). */
+  quality: (table: string) => `quality.${token(table)}`,
   dlq: (stage: string) => `dlq.${token(stage)}`,
 };
 

@@ -1,10 +1,11 @@
-// detector: stateful detections on enriched events (events.<table>.>) and quarantine records (quarantine.>) →
+// detector: stateful detections on enriched events (events.<table>.>), quarantine records (quarantine.>) and the
+// parser's quality stats (quality.>) →
 // alerts.<rule> (ip_attribution: gold ip_lookup rows on gold.ip_lookup). Each rule's state is partitioned by key;
 // this replica owns partitions p % replicas == replica, restores them from the KV bucket sluice_detector_state,
 // and snapshots them back (see docs/DETECTIONS.md).
 import { Kvm } from '@nats-io/kv';
 import { isMain, KV_BUCKETS, runService, type ServiceDefinition } from '@sluice/runtime';
-import { dataQualityRule, iocRule, ipAttributionRule, listeningRule, newNetworkLoginRule, ownedPartitions, zeekJoinRule, type DetectionRule, type KeyState, type RegisteredDomainOf } from '@sluice/detect';
+import { dataQualityRule, expectationRateRule, iocRule, ipAttributionRule, listeningRule, newNetworkLoginRule, ownedPartitions, zeekJoinRule, type DetectionRule, type KeyState, type RegisteredDomainOf } from '@sluice/detect';
 import { DomainLookup } from '@sluice/domains';
 import type { Logger } from '@sluice/runtime';
 import { detectorSchema, validateDetectorConfig, type DetectorConfig, type DetectorSection } from './config.ts';
@@ -39,6 +40,7 @@ export function enabledRules(d: DetectorSection): EnabledRule[] {
   if (d.listening.enabled) add(listeningRule(d.listening), d.listening);
   if (d.newNetwork.enabled) add(newNetworkLoginRule(d.newNetwork), d.newNetwork);
   if (d.dataQuality.enabled) add(dataQualityRule(d.dataQuality), d.dataQuality);
+  if (d.expectationRate.enabled) add(expectationRateRule(d.expectationRate), d.expectationRate);
   if (d.ioc.enabled) {
     const rule = iocRule({
       mapping: [...d.ioc.mapping, ...d.ioc.addMapping],
@@ -56,7 +58,7 @@ export function enabledRules(d: DetectorSection): EnabledRule[] {
 
 export const detector: ServiceDefinition<DetectorConfig> = {
   name: 'detector',
-  description: 'runs stateful detections (vulnerable services listening, login from a new network, IoC matching, Zeek notice ⨝ conn, data quality) and publishes alerts; IP attribution rows for the gold ip_lookup table',
+  description: 'runs stateful detections (vulnerable services listening, login from a new network, IoC matching, Zeek notice ⨝ conn, data quality: expectation failure rates and quarantine counts) and publishes alerts; IP attribution rows for the gold ip_lookup table',
   sectionSchema: detectorSchema,
   async setup({ config, nc, js, jsm, log, metrics, stage }) {
     const d = config.detector;

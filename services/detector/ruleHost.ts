@@ -96,11 +96,11 @@ export class RuleHost<S extends KeyState> {
 
   async start(): Promise<void> {
     const { rule, replica, jsm, js, consumer } = this.o;
-    const stream = rule.reads === 'quarantine' ? STREAMS.quarantine.name : STREAMS.events.name;
+    const stream = rule.reads === 'quarantine' ? STREAMS.quarantine.name : rule.reads === 'quality' ? STREAMS.quality.name : STREAMS.events.name;
     if (rule.broadcast) await this.startBroadcast(stream, rule.broadcast.inputs);
     for (const input of rule.inputs) {
       const durable = durableName(rule.name, input, replica);
-      const filterSubject = rule.reads === 'quarantine' ? 'quarantine.>' : subjects.eventsAllPartitions(input);
+      const filterSubject = rule.reads === 'quarantine' ? 'quarantine.>' : rule.reads === 'quality' ? 'quality.>' : subjects.eventsAllPartitions(input);
       const resumeAfterSeq = this.runtime.resumeAfter(input);
       // The snapshot, not the consumer, owns the position: recreate the durable to deliver after it, in order.
       await ensureConsumer(jsm, { stream, durable, filterSubject, description: `sluice detector ${rule.name} r${replica}`, resumeAfterSeq }, consumer);
@@ -202,7 +202,8 @@ export class RuleHost<S extends KeyState> {
 
   private decode(input: string, m: JsMsg): EventBatch {
     const headers = fromNatsHeaders(m.headers);
-    if (this.o.rule.reads === 'quarantine') {
+    // NDJSON inputs (quarantine records, quality stats): each row gets its message's stream time.
+    if (this.o.rule.reads === 'quarantine' || this.o.rule.reads === 'quality') {
       const msgTime = Math.floor(m.info.timestampNanos / 1e6);
       const rows = dec
         .decode(m.data)
@@ -268,7 +269,11 @@ export class RuleHost<S extends KeyState> {
         // replica is ~16 × 0.2–1 s of JSON work; all at once would stall the event loop for seconds).
         const writes: Promise<SnapshotManifest>[] = [];
         for (const p of [...this.runtime.parts.keys()]) {
-          writes.push(this.o.store.saveNow(this.runtime as DetectorRuntime<KeyState>, p));
+          const write = this.o.store.saveNow(this.runtime as DetectorRuntime<KeyState>, p);
+          // Handled now: a write failing while the loop yields (a KV timeout under load) would otherwise be an
+          // unhandled rejection that kills the process; Promise.all below still reports it.
+          write.catch(() => undefined);
+          writes.push(write);
           await new Promise((r) => setImmediate(r));
         }
         const manifests = await Promise.all(writes);

@@ -15,6 +15,7 @@ import {
 } from '@sluice/runtime';
 import { RecordError, type RecordContext, type SourceFamily } from '@sluice/sources';
 import { compileValidator, EVENT_DATE, eventDateOf, fullColumnsOf, parseTimestampMicros, type ExpectationAction, type TableDefinition, type Validator } from '@sluice/tables';
+import { qualityOutputs, QualityTally } from './qualityStats.ts';
 
 export interface ExpectationCounter {
   inc(labels: { table: string; rule: string; action: string }, n?: number): void;
@@ -31,6 +32,8 @@ export interface ParserContext {
   failures?: ExpectationCounter;
   /** Arrow envelopes are cut at this many raw bytes so typed columns + raw stay under max_payload. */
   maxRawBytesPerBatch: number;
+  /** Publish one stats message per envelope on quality.<table> (qualityStats.ts); the service turns it on. */
+  qualityStats?: boolean;
 }
 
 export function parserContext(def: TableDefinition, version: string, failures?: ExpectationCounter, family?: SourceFamily, category = def.name): ParserContext {
@@ -60,6 +63,7 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
   const lineage = { [H.source]: source, [H.object]: object, [H.rawSeq]: String(rawSeq), [H.ingestTime]: ingestIso, [H.table]: def.name };
   const outputs: OutputMessage[] = [];
   const bad: QuarantineRecord[] = [];
+  const tally = ctx.qualityStats ? new QualityTally(ctx.actions) : undefined;
   // Lineage is the same for every row of an envelope: set once per Arrow batch, not per row.
   const newBuilder = () => {
     const b = new ColumnBuilder(columns);
@@ -100,10 +104,12 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
       if (e instanceof RecordError) quarantine(raw, e.rule, e.message);
       else if (!decode) quarantine(raw, 'parse', `invalid JSON: ${(e as Error).message}`);
       else quarantine(raw, 'parse', `decoder failed: ${(e as Error).message}`);
+      tally?.undecoded(bad[bad.length - 1]!.rule);
       continue;
     }
     const v = ctx.validate(record);
     for (const rule of v.failed) ctx.failures?.inc({ table: def.name, rule, action: ctx.actions.get(rule) ?? 'quarantine' });
+    if (tally && v.failed.length) tally.verdict(v.failed, v.disposition);
     switch (v.disposition) {
       case 'fail':
         throw new FatalStageError(`table ${def.name}: ${v.reasons.join('; ')} (input seq ${msg.seq})`);
@@ -124,6 +130,7 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
     if (rawBytes >= ctx.maxRawBytesPerBatch) emit();
   }
   emit();
+  if (tally) outputs.push(...qualityOutputs(msg, { table: def.name, category: ctx.category, version: ctx.version }, tally, outputs, bad));
   outputs.push(...quarantineOutputs('parser', def.name, bad, lineage));
   return outputs;
 }

@@ -1,6 +1,7 @@
 // parser: parses the categories of one source (or of several) into typed columns. cat.<source>.<category> (NDJSON)
-// → parsed.<table> (Arrow IPC) + quarantine. Each category has its own durable consumer, so a category can also be
-// given its own deployment and scaled alone, and one process can serve several small sources.
+// → parsed.<table> (Arrow IPC) + quarantine + quality.<table> (one stats message per envelope). Each category has its
+// own durable consumer, so a category can also be given its own deployment and scaled alone, and one process can
+// serve several small sources.
 import { Counter } from 'prom-client';
 import { ConfigError, isMain, runService, STREAMS, subjects, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
 import { families, familyFor, type SourceFamily } from '@sluice/sources';
@@ -87,7 +88,8 @@ export function inputsOf(sel: SourceSelection, key: string, failures: Expectatio
     if (!Object.hasOwn(family.tables, c)) throw new ConfigError(`${key}.categories[${i}]: unknown category "${c}" of family ${family.name}; known: ${Object.keys(family.tables).join(', ')}`);
   }
   return categories.map((category) => {
-    const ctx = parserContext(family.tables[category]!, PARSER_VERSION, failures, family, category);
+    // Per-envelope quality stats (quality.<table>) feed the detector's expectation-rate rule.
+    const ctx = { ...parserContext(family.tables[category]!, PARSER_VERSION, failures, family, category), qualityStats: true };
     return {
       stream: STREAMS.categorized.name,
       durable: `parser-${sel.source}-${category}`,
