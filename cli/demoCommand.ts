@@ -1,9 +1,9 @@
 // `sluice demo`: starts a fresh local pipeline, feeds the bundled examples of every source family (directory + HTTP), waits until
 // everything is committed, prints the tables with row counts and the alert the local Slack receiver got, then stops.
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectNats } from '@sluice/runtime';
 import { startWebhookReceiver } from '@sluice/slack';
 import { prefixLogger } from './devCommand.ts';
 import { formatSummary, summarise } from './lakeTables.ts';
@@ -42,7 +42,7 @@ export async function runDemo(o: { workDir: string; verbose: boolean }): Promise
       for (const f of readdirSync(dir).filter((f) => !f.endsWith('.md'))) copyFileSync(join(dir, f), join(pipeline.inboxOf(src.source), f));
     }
     step(`copied the examples of ${others.map((s) => s.family).join(', ')} into their inboxes`);
-    const nc = await connect({ servers: nats.url });
+    const nc = await connectNats({ url: nats.url });
     const jsm = await jetstreamManager(nc);
     await new Promise((r) => setTimeout(r, 2000));
     await waitIdle(jsm, { timeoutMs: 120_000, stableMs: 3000 });

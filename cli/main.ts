@@ -1,9 +1,8 @@
 // The `sluice` command: run a local pipeline, watch it, look at its tables.
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { provisionTopology, loadConfig, isMain } from '@sluice/runtime';
+import { ConfigError, connectNats, provisionTopology, loadConfig, isMain, redactUrl, type NatsConfig } from '@sluice/runtime';
 import { runDemo } from './demoCommand.ts';
 import { runDev } from './devCommand.ts';
 import { formatSummary, isStoreUrl, summarise } from './lakeTables.ts';
@@ -41,7 +40,9 @@ Run 'sluice <command> --help' for a command's options.`,
   Streams and consumers (one consumer per stage input): messages, pending, ack pending, redelivered, msgs/s, and
   "behind" = age of the oldest message the stage has not finished (its latency right now).
 
-  --nats URL        NATS server (default nats://127.0.0.1:4222 or $SLUICE__NATS__URL; credentials from SLUICE__NATS__USER/PASS/TOKEN)
+  --nats URL        NATS server (default nats://127.0.0.1:4222 or $SLUICE__NATS__URL)
+  --config FILE     pipeline YAML whose nats section (credentials files, TLS) to use (default $SLUICE_CONFIG);
+                    SLUICE__NATS__USER/PASS/TOKEN/CREDS_FILE/NKEY_SEED_FILE and SLUICE__NATS__TLS__CA_FILE… apply too
   --interval S      sample twice S seconds apart to show rates (default 1; 0 = no rates)
   --watch           redraw every interval until Ctrl-C (a live terminal view)`,
   tables: `Usage: sluice tables [--lake DIR|URL] [--s3-endpoint URL] [--s3-path-style]
@@ -105,7 +106,6 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP[cmd]);
     return 0;
   }
-  const natsUrl = (values.nats as string | undefined) ?? process.env.SLUICE__NATS__URL ?? 'nats://127.0.0.1:4222';
   switch (cmd) {
     case 'demo':
       return runDemo({ workDir: resolve((values.work as string) ?? `${REPO_ROOT}/.sluice/demo`), verbose: !!values.verbose });
@@ -119,9 +119,8 @@ export async function main(argv: string[]): Promise<number> {
       });
       return new Promise<number>(() => undefined); // runs until Ctrl-C
     case 'status': {
-      // Credentials the same way services take them: SLUICE__NATS__USER / __PASS / __TOKEN.
-      const env = process.env;
-      const nc = await connect({ servers: natsUrl, timeout: 5000, user: env.SLUICE__NATS__USER, pass: env.SLUICE__NATS__PASS, token: env.SLUICE__NATS__TOKEN });
+      // The nats section the same way services read it: --config / $SLUICE_CONFIG, SLUICE__NATS__* (user, pass, token, credsFile, tls…).
+      const nc = await connectNats(natsSection(values), { timeout: 5000 });
       const jsm = await jetstreamManager(nc);
       const interval = Number(values.interval ?? 1);
       let a = await readState(jsm, { lag: true });
@@ -164,9 +163,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'provision': {
       const cfg = loadConfig<{ provision: object }>({ section: 'provision', sectionSchema: { type: 'object' }, file: values.config as string | undefined, overrides: values.nats ? { 'nats.url': values.nats } : {} });
-      const nc = await connect({ servers: cfg.nats.url, timeout: 5000, user: cfg.nats.user, pass: cfg.nats.pass, token: cfg.nats.token });
+      const nc = await connectNats(cfg.nats, { timeout: 5000 });
       await provisionTopology(nc, await jetstreamManager(nc), cfg);
-      console.log(`provisioned streams and KV buckets on ${cfg.nats.url}`);
+      console.log(`provisioned streams and KV buckets on ${redactUrl(cfg.nats.url)}`);
       await nc.close();
       return 0;
     }
@@ -174,12 +173,17 @@ export async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+/** The `nats` section for a command: config file (--config or $SLUICE_CONFIG), SLUICE__NATS__* variables, --nats. */
+function natsSection(values: Record<string, string | boolean | undefined>): NatsConfig {
+  return loadConfig<{ cli: object }>({ section: 'cli', sectionSchema: { type: 'object' }, file: values.config as string | undefined, overrides: values.nats ? { 'nats.url': values.nats } : {} }).nats;
+}
+
 if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: Error) => {
       console.error(`sluice: ${e.message}`);
-      process.exit(1);
+      process.exit(e instanceof ConfigError ? 2 : 1);
     },
   );
 }

@@ -12,11 +12,12 @@ export interface EventHubsConnection {
 
 export function parseConnectionString(cs: string): EventHubsConnection {
   const parts = new Map<string, string>();
-  for (const piece of cs.trim().split(';')) {
+  for (const [n, piece] of cs.trim().split(';').entries()) {
     if (piece === '') continue;
     const i = piece.indexOf('=');
     // Keys are base64 and may end in '=': split at the first '=' only.
-    if (i <= 0) throw new Error(`connection string: "${piece.slice(0, 40)}" is not key=value`);
+    // The piece itself is not quoted: it may be the secret key pasted alone.
+    if (i <= 0) throw new Error(`connection string: part ${n + 1} (separated by ';') is not key=value`);
     parts.set(piece.slice(0, i).trim().toLowerCase(), piece.slice(i + 1).trim());
   }
   const endpoint = parts.get('endpoint');

@@ -45,3 +45,37 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ section: 'parser', sectionSchema: section, file: '/nonexistent/sluice.yaml', env: {} })).toThrow(/cannot read \/nonexistent\/sluice.yaml/);
   });
 });
+
+describe('nats section from the environment', () => {
+  it('maps credentials files and TLS keys, and keeps secrets verbatim (no YAML parsing of a password)', () => {
+    const cfg = loadConfig({
+      section: 'parser',
+      sectionSchema: section,
+      file: file('parser: { category: x }\n'),
+      env: {
+        SLUICE__NATS__USER: 'sluice',
+        SLUICE__NATS__PASS: '123456 #not-a-comment',
+        SLUICE__NATS__CREDS_FILE: '/etc/sluice/nats/sluice.creds',
+        SLUICE__NATS__NKEY_SEED_FILE: '/etc/sluice/nats/user.nk',
+        SLUICE__NATS__TLS__CA_FILE: '/etc/sluice/nats/ca.pem',
+        SLUICE__NATS__TLS__HANDSHAKE_FIRST: 'true',
+        SLUICE__STREAMS__REPLICAS: '3',
+      },
+    });
+    expect(cfg.nats).toEqual({
+      url: 'nats://127.0.0.1:4222',
+      user: 'sluice',
+      pass: '123456 #not-a-comment',
+      credsFile: '/etc/sluice/nats/sluice.creds',
+      nkeySeedFile: '/etc/sluice/nats/user.nk',
+      tls: { caFile: '/etc/sluice/nats/ca.pem', handshakeFirst: true },
+    });
+    expect(cfg.streams.replicas).toBe(3);
+  });
+
+  it('names a wrong nats key', () => {
+    const load = (text: string) => () => loadConfig({ section: 'parser', sectionSchema: section, file: file(`parser: { category: x }\n${text}`), env: {} });
+    expect(load('nats: { tls: { caFle: x } }')).toThrow(/nats\.tls\.caFle: unknown key/);
+    expect(load('streams: { replicas: 7 }')).toThrow(/streams\.replicas: must be <= 5/);
+  });
+});

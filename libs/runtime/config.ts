@@ -8,9 +8,23 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** How services reach NATS. Secrets come from the environment (SLUICE__NATS__PASS, …) or mounted files, never the YAML. */
+export interface NatsConfig {
+  url: string;
+  name?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** A user nkey seed (SU…) file: the server knows the public key. */
+  nkeySeedFile?: string;
+  /** A decentralised-auth credentials file (user JWT + seed, as `nsc generate creds` writes it). */
+  credsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; handshakeFirst?: boolean };
+}
+
 /** Settings every service shares; each service adds its own section under its name. */
 export interface CommonConfig {
-  nats: { url: string; name?: string; user?: string; pass?: string; token?: string };
+  nats: NatsConfig;
   http: { host: string; port: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
   streams: { replicas: number; maxAgeHours: number; duplicateWindowSeconds: number; storage: 'file' | 'memory'; maxBytes: number; eventPartitions: number; rawPartitions: number };
@@ -24,11 +38,23 @@ export const commonSchema = {
     additionalProperties: false,
     default: {},
     properties: {
-      url: { type: 'string', default: 'nats://127.0.0.1:4222' },
+      url: { type: 'string', default: 'nats://127.0.0.1:4222', description: 'server URL(s), comma-separated; tls://host:4222 requires TLS. Credentials in the URL are refused: use user/pass' },
       name: { type: 'string' },
-      user: { type: 'string' },
-      pass: { type: 'string' },
-      token: { type: 'string' },
+      user: { type: 'string', minLength: 1 },
+      pass: { type: 'string', minLength: 1, description: 'password for nats.user: set it through SLUICE__NATS__PASS (a Secret in the chart), not in the YAML file' },
+      token: { type: 'string', minLength: 1, description: 'authorization token: set it through SLUICE__NATS__TOKEN, not in the YAML file' },
+      nkeySeedFile: { type: 'string', minLength: 1, description: 'file holding a user nkey seed (SU…), e.g. a mounted Secret' },
+      credsFile: { type: 'string', minLength: 1, description: 'credentials file (user JWT and nkey seed) as `nsc generate creds` writes it, e.g. a mounted Secret' },
+      tls: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          caFile: { type: 'string', minLength: 1, description: 'PEM CA bundle that signed the server certificate' },
+          certFile: { type: 'string', minLength: 1, description: 'PEM client certificate (mutual TLS); needs keyFile' },
+          keyFile: { type: 'string', minLength: 1, description: 'PEM private key of certFile' },
+          handshakeFirst: { type: 'boolean', description: 'TLS before the INFO line: the server must set tls { handshake_first: true } (nats-server 2.10.4+)' },
+        },
+      },
     },
     required: ['url'],
   },
@@ -54,7 +80,8 @@ export const commonSchema = {
     additionalProperties: false,
     default: {},
     properties: {
-      replicas: { type: 'integer', minimum: 1, maximum: 5, default: 1 },
+      // Not checked against the cluster size (a client cannot know it): the server refuses a stream with more replicas than servers.
+      replicas: { type: 'integer', minimum: 1, maximum: 5, default: 1, description: 'JetStream replicas of every stream and KV bucket: 1 locally, 3 in production (a 3- or 5-node cluster)' },
       maxAgeHours: { type: 'number', exclusiveMinimum: 0, default: 168 },
       // Must exceed the longest redelivery delay so a replayed publish is recognised as a duplicate.
       duplicateWindowSeconds: { type: 'number', minimum: 1, default: 1200 },
@@ -118,23 +145,35 @@ export function loadConfig<T>(opts: LoadOptions): CommonConfig & T {
       throw new ConfigError(`config: ${file} is not valid YAML: ${(e as Error).message}`);
     }
   }
-  for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith(ENV_PREFIX) || v === undefined) continue;
-    const path = k.slice(ENV_PREFIX.length).split('__').map(camel);
-    setPath(doc, path, parseScalar(v));
-  }
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) setPath(doc, k.split('.'), v);
-
   const schema = {
     type: 'object',
     additionalProperties: true, // other services' sections live in the same file
     properties: { ...commonSchema, [opts.section]: { default: {}, ...opts.sectionSchema } },
     required: [opts.section],
   };
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith(ENV_PREFIX) || v === undefined) continue;
+    const path = k.slice(ENV_PREFIX.length).split('__').map(camel);
+    // A string key (a password, token, URL) takes the value verbatim: as YAML, `p#ss` would lose its tail and
+    // `123456` would become a number.
+    setPath(doc, path, stringAt(schema, path) ? v : parseScalar(v));
+  }
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) setPath(doc, k.split('.'), v);
   const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
   const validate = ajv.compile(schema as unknown as JSONSchemaType<unknown>);
   if (!validate(doc)) throw new ConfigError(formatErrors(validate.errors ?? [], file));
   return doc as unknown as CommonConfig & T;
+}
+
+/** True when the schema declares `path` as a plain string (followed through nested `properties` only). */
+function stringAt(schema: object, path: string[]): boolean {
+  let cur: unknown = schema;
+  for (const k of path) {
+    const props = (cur as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (!props || !(k in props)) return false;
+    cur = props[k];
+  }
+  return (cur as { type?: unknown }).type === 'string';
 }
 
 /** `SLUICE__HTTP__PORT` → `http.port`; `MAX_IN_FLIGHT` → `maxInFlight`. Lower-case keys pass through. */

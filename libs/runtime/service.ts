@@ -1,13 +1,14 @@
 // Wires a stage: config → NATS → provisioning → consumers → health/metrics → graceful shutdown.
 // A service is a `ServiceDefinition`: its config section, and a setup that returns its inputs and handlers.
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, parseScalar, type CommonConfig } from './config.ts';
 import { ConsumeLoop, type Handler } from './consumeLoop.ts';
 import { startHealthServer } from './healthServer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { connectNats, redactUrl } from './natsConnect.ts';
 import { ensureConsumer, provisionTopology } from './provision.ts';
 
 export interface InputSpec {
@@ -104,16 +105,8 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
 
 async function start<C>(def: ServiceDefinition<C>, config: CommonConfig & C, log: Logger): Promise<void> {
   const metrics = createMetrics(def.name);
-  const nc = await connect({
-    servers: config.nats.url,
-    name: config.nats.name ?? `sluice-${def.name}`,
-    user: config.nats.user,
-    pass: config.nats.pass,
-    token: config.nats.token,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-  });
-  log.info({ server: nc.info?.version, url: config.nats.url }, 'connected to NATS');
+  const nc = await connectNats({ ...config.nats, name: config.nats.name ?? `sluice-${def.name}` }, { maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  log.info({ server: nc.info?.version, url: redactUrl(config.nats.url) }, 'connected to NATS');
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   await provisionTopology(nc, jsm, config);

@@ -294,8 +294,8 @@ describe.skipIf(!haveTools)('helm chart', () => {
     }
   });
 
-  it('has the four CI scenarios', () => {
-    expect(SCENARIOS).toEqual(['azure-values.yaml', 'minimal-values.yaml', 'production-keda-values.yaml', 's3-values.yaml']);
+  it('has the five CI scenarios', () => {
+    expect(SCENARIOS).toEqual(['azure-values.yaml', 'minimal-values.yaml', 'nats-secure-values.yaml', 'production-keda-values.yaml', 's3-values.yaml']);
   });
 
   it.each(cases)('helm lint --strict passes: %s', (_label, scenario) => {
@@ -414,6 +414,34 @@ describe.skipIf(!haveTools)('helm chart', () => {
     expect(podSpec(job).containers[0]!.args).toEqual(['sluice', 'provision', '--config', '/etc/sluice/pipeline.yaml']);
     // Without the HTTP source the test pod checks NATS and the streams with `sluice status`.
     expect(podSpec(one(objs, 'Pod', 'sluice-test')).containers[0]!.args!.slice(0, 2)).toEqual(['sluice', 'status']);
+  });
+
+  it('nats-secure: the creds file and TLS files are mounted read-only in every pod that connects and named in the nats section', () => {
+    const objs = rendered.get('nats-secure-values.yaml')!;
+    expect(pipelineOf(objs).nats).toEqual({
+      url: 'tls://nats.nats.svc:4222',
+      credsFile: '/etc/sluice/secrets/nats/sluice.creds',
+      tls: { caFile: '/etc/sluice/secrets/nats-tls/ca.crt', certFile: '/etc/sluice/secrets/nats-tls/tls.crt', keyFile: '/etc/sluice/secrets/nats-tls/tls.key' },
+    });
+    expect(pipelineOf(objs).streams!.replicas).toBe(3);
+    const pods = [...workloads(objs), one(objs, 'Job', 'sluice-provision'), one(objs, 'Pod', 'sluice-test')];
+    for (const w of pods) {
+      const spec = podSpec(w);
+      const mounts = spec.containers[0]!.volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[];
+      for (const [name, path, secret] of [['secret-nats', '/etc/sluice/secrets/nats', 'sluice-nats-creds'], ['secret-nats-tls', '/etc/sluice/secrets/nats-tls', 'sluice-nats-tls']]) {
+        expect(mounts.find((m) => m.name === name), `${w.metadata.name} ${name}`).toMatchObject({ mountPath: path, readOnly: true });
+        expect(spec.volumes!.find((v) => v.name === name)?.secret?.secretName, `${w.metadata.name} ${name}`).toBe(secret);
+      }
+    }
+    // The test pod's `sluice status` reads the same nats section (mounted pipeline config).
+    expect(podSpec(one(objs, 'Pod', 'sluice-test')).containers[0]!.args).toEqual(['sluice', 'status', '--config', '/etc/sluice/pipeline.yaml', '--interval', '0']);
+  });
+
+  it('nats.auth and nats.tls refuse incomplete or ambiguous settings', () => {
+    const fails = (sets: string[]) => helm(['template', 'sluice', CHART, '--kube-version', KUBE_VERSION, ...valuesArgs(undefined, sets)]);
+    expect(fails(['nats.auth.existingSecret=s', 'nats.auth.credsKey=a', 'nats.auth.nkeySeedKey=b']).stderr).toContain('set credsKey or nkeySeedKey, not both');
+    expect(fails(['nats.auth.credsKey=a']).stderr).toContain('nats.auth: the *Key settings name keys of nats.auth.existingSecret, which is empty');
+    expect(fails(['nats.tls.existingSecret=t', 'nats.tls.certKey=tls.crt']).stderr).toContain('nats.tls: certKey and keyKey go together');
   });
 
   it('production-keda: autoscaled Deployments have no replicas, one autoscaler each, KEDA triggers on their consumers', () => {

@@ -90,7 +90,7 @@ The pipeline YAML: .Values.pipeline with the keys the chart owns laid over it.
 {{- define "sluice.pipeline" -}}
 {{- $p := deepCopy .Values.pipeline -}}
 {{- $dir := include "sluice.secretDir" . -}}
-{{- $own := dict "nats" (dict "url" .Values.nats.url) "http" (dict "host" "0.0.0.0" "port" (int .Values.metrics.port)) -}}
+{{- $own := dict "nats" (include "sluice.natsSection" . | fromYaml) "http" (dict "host" "0.0.0.0" "port" (int .Values.metrics.port)) -}}
 {{- $_ := set $own "sink" (dict "replicas" (include "sluice.sinkReplicas" . | int)) -}}
 {{- $_ := set $own "detector" (dict "replicas" (include "sluice.detectorReplicas" . | int)) -}}
 {{- $collector := dict -}}
@@ -297,17 +297,52 @@ volumes:
 {{- else if eq .mount "slack" }}{{ $v.secrets.slackWebhook.existingSecret }}
 {{- else if eq .mount "eventhubs" }}{{ $v.secrets.eventHubs.existingSecret }}
 {{- else if eq .mount "nats" }}{{ $v.nats.auth.existingSecret }}
+{{- else if eq .mount "nats-tls" }}{{ $v.nats.tls.existingSecret }}
 {{- else }}{{ fail (printf "internal: unknown secret mount %s" .mount) }}
 {{- end -}}
 {{- end -}}
 
-{{/* Secret mounts every workload has (NATS creds). */}}
+{{/* Secret mounts every workload has: NATS credentials files (creds, nkey seed) and NATS TLS files. */}}
 {{- define "sluice.natsMounts" -}}
-{{- if and .Values.nats.auth.existingSecret .Values.nats.auth.credsKey -}}
-{{- toYaml (list "nats") -}}
-{{- else -}}
-{{- toYaml list -}}
+{{- $out := list -}}
+{{- $auth := .Values.nats.auth -}}
+{{- if and $auth.existingSecret (or $auth.credsKey $auth.nkeySeedKey) }}{{ $out = append $out "nats" }}{{ end -}}
+{{- if (.Values.nats.tls).existingSecret }}{{ $out = append $out "nats-tls" }}{{ end -}}
+{{- toYaml $out -}}
 {{- end -}}
+
+{{/*
+The pipeline's nats section: the URL, and the paths of the mounted credentials and TLS files (paths only: the
+password and token come from the Secret as env, see sluice.natsEnv).
+*/}}
+{{- define "sluice.natsSection" -}}
+{{- $dir := include "sluice.secretDir" . -}}
+{{- $auth := .Values.nats.auth -}}
+{{- $tls := .Values.nats.tls | default dict -}}
+{{- $n := dict "url" .Values.nats.url -}}
+{{- if and $auth.credsKey $auth.nkeySeedKey -}}
+{{- fail "nats.auth: set credsKey or nkeySeedKey, not both (one authentication method)" -}}
+{{- end -}}
+{{- if and (or $auth.credsKey $auth.nkeySeedKey $auth.userKey $auth.passwordKey $auth.tokenKey) (not $auth.existingSecret) -}}
+{{- fail "nats.auth: the *Key settings name keys of nats.auth.existingSecret, which is empty" -}}
+{{- end -}}
+{{- if $auth.existingSecret -}}
+{{- with $auth.credsKey }}{{ $_ := set $n "credsFile" (printf "%s/nats/%s" $dir .) }}{{ end -}}
+{{- with $auth.nkeySeedKey }}{{ $_ := set $n "nkeySeedFile" (printf "%s/nats/%s" $dir .) }}{{ end -}}
+{{- end -}}
+{{- if $tls.existingSecret -}}
+{{- $t := dict -}}
+{{- with $tls.caKey }}{{ $_ := set $t "caFile" (printf "%s/nats-tls/%s" $dir .) }}{{ end -}}
+{{- if and $tls.certKey $tls.keyKey -}}
+{{- $_ := set $t "certFile" (printf "%s/nats-tls/%s" $dir $tls.certKey) -}}
+{{- $_ := set $t "keyFile" (printf "%s/nats-tls/%s" $dir $tls.keyKey) -}}
+{{- else if or $tls.certKey $tls.keyKey -}}
+{{- fail "nats.tls: certKey and keyKey go together (a client certificate and its key)" -}}
+{{- end -}}
+{{- if $tls.handshakeFirst }}{{ $_ := set $t "handshakeFirst" true }}{{ end -}}
+{{- $_ := set $n "tls" $t -}}
+{{- end -}}
+{{- toYaml $n -}}
 {{- end -}}
 
 {{/* Object-store credential Secrets (envFrom) for the collector and the sink. */}}
@@ -318,7 +353,7 @@ volumes:
 {{- toYaml $out -}}
 {{- end -}}
 
-{{/* NATS credentials as env from the Secret (SLUICE__NATS__USER/PASS/TOKEN), and the path of a mounted .creds file. */}}
+{{/* NATS user, password and token as env from the Secret (SLUICE__NATS__USER/PASS/TOKEN); files are in the pipeline's nats section. */}}
 {{- define "sluice.natsEnv" -}}
 {{- $auth := .Values.nats.auth -}}
 {{- if $auth.existingSecret -}}
@@ -327,10 +362,6 @@ volumes:
 - name: {{ $var }}
   valueFrom: {secretKeyRef: {name: {{ $auth.existingSecret }}, key: {{ $key }}}}
 {{- end }}
-{{- end }}
-{{- if $auth.credsKey }}
-- name: NATS_CREDS_FILE
-  value: {{ printf "%s/nats/%s" (include "sluice.secretDir" .) $auth.credsKey }}
 {{- end }}
 {{- end -}}
 {{- end -}}
