@@ -62,10 +62,10 @@ describe('fixtures of every family', () => {
     expect(conn.counts).toEqual(counts({ files: 1, records: 4, preambleLines: 8, routed: 3, kept: 3, skipped: 1 }));
   });
 
-  it('ise: a two-segment message is reassembled, an unknown category is unrouted', () => {
+  it('ise: a two-segment message is reassembled, an unknown category is unrouted, RADIUS accounting is parsed', () => {
     const i = of('ise');
-    expect(i.counts).toEqual(counts({ files: 1, records: 5, routed: 4, kept: 3, unrouted: 1 }));
-    expect(i.tables).toEqual({ ise_posture: 2, ise_profiler: 1 });
+    expect(i.counts).toEqual(counts({ files: 2, records: 12, routed: 11, kept: 10, unrouted: 1 }));
+    expect(i.tables).toEqual({ ise_posture: 2, ise_profiler: 1, ise_radius_accounting: 7 });
     expect(i.unroutedCategories).toEqual({ _unknown: 1 });
   });
 
@@ -97,7 +97,7 @@ describe('fixtures of every family', () => {
     expect(text).toContain('zeek/conn.log  [none, ndjson]  4 → 3 / 0 / 0');
     expect(text).toMatch(/ {4}zeek_conn +11\n/);
     expect(text).toMatch(/== totals\n/);
-    expect(text.split('\n').at(-1)).toMatch(/^ {2}total +41 +175 +87 +199 +169 +0 +20 +0 +4 +10 +8 +18$/);
+    expect(text.split('\n').at(-1)).toMatch(/^ {2}total +42 +182 +87 +206 +176 +0 +20 +0 +4 +10 +8 +18$/);
   });
 });
 

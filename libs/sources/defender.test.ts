@@ -257,7 +257,7 @@ describe('defender family: exact rows per table', () => {
       ReportId: 'e2b1c0d9-8f7e-4a6b-95c4-d3e2f1a0b9c8',
     });
     expect(JSON.parse(row.AdditionalFields as string)).toEqual({ ActionTypeInner: 'wrongpassword', KdcOptions: 'renewableok, canonicalize, renewable, forwardable', Spns: 'krbtgt/CORP.EXAMPLE.COM' });
-    expect(defenderTables.IdentityLogonEvents!.enrich).toEqual({ geoip: ['IPAddress'] });
+    expect(defenderTables.IdentityLogonEvents!.enrich).toEqual({ geoip: ['IPAddress'], attribution: ['IPAddress'] });
   });
 
   it('IdentityQueryEvents and IdentityDirectoryEvents', () => {
@@ -397,7 +397,15 @@ describe('defender family: broken input never escapes route()', () => {
       expect(x.rule).toBe('parse');
       expect(x.reason).toMatch(/^invalid JSON: /);
     }
-    expect(defenderFamily.route([], ctx)).toEqual({ routed: [], rejected: [] });
+    expect(defenderFamily.route([], ctx)).toEqual({ routed: [], rejected: [], skipped: 0 });
+  });
+
+  it('accounts for every container: an empty one is skipped, one nested too deeply to re-serialise is rejected', () => {
+    const deep = '['.repeat(100_000) + '1' + ']'.repeat(100_000);
+    const r = defenderFamily.route([enc.encode('{"records":[]}'), enc.encode(`{"records":[{"category":"AdvancedHunting-DeviceEvents"},${deep}]}`)], ctx);
+    expect(r.routed).toEqual([]);
+    expect(r.skipped).toBe(1);
+    expect(r.rejected.map((x) => [x.rule, x.reason])).toEqual([['route', 'cannot route record: Maximum call stack size exceeded']]);
   });
 
   it('routes valid JSON that is not a record to _unknown (it lands in the unrouted table)', () => {

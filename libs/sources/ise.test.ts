@@ -113,6 +113,86 @@ describe('ise route + decode over the fixture', () => {
   });
 });
 
+describe('ise RADIUS accounting (CISE_RADIUS_Accounting → ise_radius_accounting)', () => {
+  const lines = readFileSync(new URL('../../test/fixtures/ise/radius_accounting.syslog', import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
+  const rows = rowsOf(lines);
+  const pick = (i: number, keys: string[]) => Object.fromEntries(keys.map((k) => [k, rows[i]!.v.row![k]]));
+  const ID = ['acct_status_type', 'endpoint_ip', 'endpoint_mac', 'user_name', 'acct_session_id'];
+
+  it('routes every accounting message to its table and keeps every row without warnings', () => {
+    expect(rows.map((r) => r.category)).toEqual(lines.map(() => 'radius_accounting'));
+    for (const r of rows) expect([r.v.disposition, r.v.warnings]).toEqual(['keep', []]);
+    expect(iseFamily.tables.radius_accounting!.name).toBe('ise_radius_accounting');
+  });
+
+  it('Start: framed IP, user, MAC from Calling-Station-ID, session ids, Event-Timestamp, NAS', () => {
+    expect(rows[0]!.v.row).toMatchObject({
+      timestamp: micros('2024-03-13T09:00:00.250Z'),
+      eventDate: day('2024-03-13'),
+      category: 'CISE_RADIUS_Accounting',
+      message_code: 3000,
+      message_class: 'Radius-Accounting',
+      acct_status_type: 'Start',
+      endpoint_ip: '10.1.2.3',
+      endpoint_mac: 'aa:bb:cc:00:00:01',
+      user_name: 'alice',
+      nas_ip: '10.10.0.2',
+      acct_session_id: '000000A1',
+      audit_session_id: '0A0A0002000000AA65F1C0DE',
+      event_timestamp: micros('2024-03-13T09:00:00Z'),
+      calling_station_id: 'AA-BB-CC-00-00-01',
+      called_station_id: '00-11-22-aa-bb-01',
+      network_device_name: 'sw-floor2-01',
+      nas_identifier: 'sw-floor2-01',
+      nas_port_type: 'Ethernet',
+      acct_session_time: null,
+      acct_terminate_cause: null,
+    });
+  });
+
+  it('a wireless Start before DHCP has no IP; its Interim-Update brings it (UTC offset applied); counters typed', () => {
+    expect(pick(1, ID)).toEqual({ acct_status_type: 'Start', endpoint_ip: null, endpoint_mac: 'aa:bb:cc:00:00:02', user_name: 'bob@example.com', acct_session_id: '65f1c10c/aa:bb:cc:00:00:02/2201' });
+    expect(rows[1]!.v.row!.audit_session_id).toBe('0a140005000000bb65f1c10c'); // from cisco-av-pair
+    expect(pick(2, [...ID, 'timestamp', 'acct_session_time', 'acct_input_octets', 'acct_output_octets', 'acct_input_packets', 'acct_output_packets', 'acct_delay_time'])).toEqual({
+      acct_status_type: 'Interim-Update',
+      endpoint_ip: '10.1.9.40',
+      endpoint_mac: 'aa:bb:cc:00:00:02',
+      user_name: 'bob@example.com',
+      acct_session_id: '65f1c10c/aa:bb:cc:00:00:02/2201',
+      timestamp: micros('2024-03-13T09:06:00Z'),
+      acct_session_time: 300,
+      acct_input_octets: 52000,
+      acct_output_octets: 910000,
+      acct_input_packets: 410,
+      acct_output_packets: 780,
+      acct_delay_time: 0,
+    });
+  });
+
+  it('Stop: terminate cause and session totals', () => {
+    expect(pick(3, [...ID, 'acct_terminate_cause', 'acct_session_time', 'acct_delay_time'])).toEqual({
+      acct_status_type: 'Stop', endpoint_ip: '10.1.2.3', endpoint_mac: 'aa:bb:cc:00:00:01', user_name: 'alice', acct_session_id: '000000A1',
+      acct_terminate_cause: 'User Request', acct_session_time: 5400, acct_delay_time: 2,
+    });
+  });
+
+  it('VPN: Calling-Station-ID is the client public IP, so no MAC; MAB and machine sessions keep User-Name as sent; relay header', () => {
+    expect(pick(4, [...ID, 'calling_station_id', 'nas_port_type', 'audit_session_id'])).toEqual({
+      acct_status_type: 'Start', endpoint_ip: '10.200.0.15', endpoint_mac: null, user_name: 'carol', acct_session_id: 'C0A8010A0001F000',
+      calling_station_id: '198.51.100.23', nas_port_type: 'Virtual', audit_session_id: 'c0000a0a00010000',
+    });
+    expect(pick(5, ID)).toEqual({ acct_status_type: 'Interim-Update', endpoint_ip: '10.3.0.33', endpoint_mac: 'aa:bb:cc:00:00:33', user_name: 'AA-BB-CC-00-00-33', acct_session_id: '000000B7' });
+    expect(pick(6, [...ID, 'host', 'relay_host'])).toMatchObject({ user_name: 'host/WS-0042.example.com', endpoint_ip: '10.1.9.77', host: 'ise-psn01', relay_host: '10.9.9.9' });
+  });
+
+  it('warns on an unknown status type and a missing session id', () => {
+    const head = '<181>Mar 13 09:00:00 ise1 CISE_RADIUS_Accounting 1 1 0 2024-03-13 09:00:00 +00:00 1 3002 NOTICE Radius-Accounting: x, ';
+    const v = validators.radius_accounting!(iseFamily.decode!(enc.encode(`${head}Acct-Status-Type=Bogus, Framed-IP-Address=10.0.0.1`), 'radius_accounting', ctx));
+    expect(v.disposition).toBe('keep');
+    expect([...v.warnings].sort()).toEqual([expect.stringContaining('acct_session_id_present'), expect.stringContaining('acct_status_type_known')]);
+  });
+});
+
 const seg = (id: string, total: number, n: number, body: string, host = 'ise1') =>
   `<181>Oct 10 12:00:00 ${host} CISE_Profiler ${id} ${total} ${n} ${body}`;
 const HEAD = '2024-10-10 12:00:00.000 +00:00 0000000001 80002 INFO  Profiler: event, ';

@@ -1,5 +1,5 @@
 // Cisco ISE over syslog: `<PRI>Mmm dd hh:mm:ss host CISE_<Category> <msgid> <total> <n> <body>`, optionally behind a
-// relay's own header. Messages longer than the ISE segment size arrive as several segments of one message id;
+// relay's own header. Categories with a table: Profiler, Posture and Client Provisioning Audit, RADIUS Accounting. Messages longer than the ISE segment size arrive as several segments of one message id;
 // route() reassembles them within an envelope. decode() reads the event header of segment 0
 // (`2024-10-10 12:00:00.123 +00:00 <seq> <code> <SEVERITY> <Class>: <text>, key=value, ...`) and the key=value body.
 import { firstValue, parseKeyValues, type KeyValues } from '@sluice/formats';
@@ -191,6 +191,8 @@ export function decodeIse(text: string): Record<string, unknown> {
       endpoint_properties: pv,
     });
     if (rec.endpoint_ip === undefined && pv) rec.endpoint_ip = pick(pv, ['Framed-IP-Address', 'EndpointIPAddress']);
+  } else if (seg.category === 'CISE_RADIUS_Accounting') {
+    Object.assign(rec, radiusAccountingFields(v));
   } else if (seg.category === 'CISE_Posture_and_Client_Provisioning_Audit') {
     const opType = firstValue(v, 'OperationType');
     Object.assign(rec, {
@@ -211,6 +213,44 @@ export function decodeIse(text: string): Record<string, unknown> {
   return rec;
 }
 
+const DIGITS = /^\d{1,12}$/;
+const AUDIT_SESSION = /^audit-session-id=(.+)$/;
+
+/**
+ * RADIUS accounting columns. The client MAC is Calling-Station-ID only when it is a MAC: VPN head-ends send the
+ * client's public IP there (kept in calling_station_id).
+ */
+function radiusAccountingFields(v: KeyValues): Record<string, unknown> {
+  const calling = firstValue(v, 'Calling-Station-ID');
+  const eventTs = firstValue(v, 'Event-Timestamp');
+  let audit = firstValue(v, 'CPMSessionID');
+  if (audit === undefined && Object.hasOwn(v, 'cisco-av-pair')) {
+    for (const p of ([] as string[]).concat(v['cisco-av-pair']!)) audit ??= AUDIT_SESSION.exec(p)?.[1];
+  }
+  const macKey = pick(v, MAC_KEYS.filter((k) => k !== 'Calling-Station-ID'));
+  return {
+    endpoint_mac: (calling === undefined ? undefined : normalizeMac(calling)) ?? macOrText(macKey),
+    acct_status_type: firstValue(v, 'Acct-Status-Type'),
+    acct_session_id: firstValue(v, 'Acct-Session-Id'),
+    audit_session_id: audit,
+    // Epoch seconds as a number (the coercer reads numeric timestamps with the column's unit).
+    event_timestamp: eventTs !== undefined && DIGITS.test(eventTs) ? Number(eventTs) : eventTs,
+    acct_session_time: firstValue(v, 'Acct-Session-Time'),
+    acct_delay_time: firstValue(v, 'Acct-Delay-Time'),
+    acct_input_octets: firstValue(v, 'Acct-Input-Octets'),
+    acct_output_octets: firstValue(v, 'Acct-Output-Octets'),
+    acct_input_packets: firstValue(v, 'Acct-Input-Packets'),
+    acct_output_packets: firstValue(v, 'Acct-Output-Packets'),
+    acct_terminate_cause: firstValue(v, 'Acct-Terminate-Cause'),
+    calling_station_id: calling,
+    called_station_id: firstValue(v, 'Called-Station-ID'),
+    network_device_name: firstValue(v, 'NetworkDeviceName'),
+    nas_identifier: firstValue(v, 'NAS-Identifier'),
+    nas_port_type: firstValue(v, 'NAS-Port-Type'),
+    framed_ipv6_address: firstValue(v, 'Framed-IPv6-Address'),
+  };
+}
+
 function decode(record: Uint8Array): unknown {
   let text: string;
   try {
@@ -223,7 +263,7 @@ function decode(record: Uint8Array): unknown {
 
 export const iseFamily: SourceFamily = {
   name: 'ise',
-  title: 'Cisco ISE syslog (Profiler and Posture/Client Provisioning Audit categories)',
+  title: 'Cisco ISE syslog (Profiler, Posture/Client Provisioning Audit and RADIUS Accounting categories)',
   tables: iseTables,
   route: (records) => route(records),
   decode: (record) => decode(record),

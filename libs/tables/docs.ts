@@ -45,7 +45,7 @@ export function markdownOf(def: TableDefinition, headingLevel = 2): string {
   out.push('', `${h}# Columns`, '', ...columnRows(def.columns, true), '');
   const enrichment = def.layer === 'silver' ? enrichmentColumnsOf(def) : [];
   if (enrichment.length > 0) {
-    const of = [...(def.enrich?.geoip ?? []).map((c) => `\`${c}\` (GeoIP)`), ...(def.enrich?.domain ?? []).map((c) => `\`${c}\` (registered domain)`)];
+    const of = [...(def.enrich?.geoip ?? []).map((c) => `\`${c}\` (GeoIP)`), ...(def.enrich?.domain ?? []).map((c) => `\`${c}\` (registered domain)`), ...(def.enrich?.attribution ?? []).map((c) => `\`${c}\` (IP attribution)`)];
     out.push(`${h}# Enrichment columns`, '', `Filled by the enricher for ${of.join(', ')}; the enricher's configuration can change which columns are enriched (enricher.tables).`, '', ...columnRows(enrichment, false), '');
   }
   if (def.layer === 'silver') {

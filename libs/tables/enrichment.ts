@@ -2,7 +2,7 @@
 // overrides those defaults. Parser, enricher and sink all take a table's columns from here, so they agree.
 import type { ColumnDef, TableDefinition, TableEnrichment } from './tableDefinition.ts';
 
-export const ENRICHMENT_KINDS = ['geoip', 'domain'] as const;
+export const ENRICHMENT_KINDS = ['geoip', 'domain', 'attribution'] as const;
 export type EnrichmentKind = (typeof ENRICHMENT_KINDS)[number];
 
 /** Names of the columns the enricher adds for one IP column. */
@@ -21,6 +21,11 @@ export function geoColumnNames(ipColumn: string) {
 /** Names of the columns the enricher adds for one DNS name / host / URL column. */
 export function domainColumnNames(nameColumn: string) {
   return { registeredDomain: `${nameColumn}_registered_domain`, publicSuffix: `${nameColumn}_public_suffix` } as const;
+}
+
+/** Names of the columns the enricher adds for one internal-address column (who held it at the event time). */
+export function attributionColumnNames(ipColumn: string) {
+  return { user: `${ipColumn}_user`, mac: `${ipColumn}_mac`, hostname: `${ipColumn}_hostname` } as const;
 }
 
 export function geoColumns(ip: string): ColumnDef[] {
@@ -44,9 +49,23 @@ export function domainColumns(name: string): ColumnDef[] {
   ];
 }
 
-/** Columns filled by the enricher, in order: per geoip column its 7 columns, then per domain column its 2. */
+export function attributionColumns(ip: string): ColumnDef[] {
+  const n = attributionColumnNames(ip);
+  return [
+    { name: n.user, type: 'string', doc: `User who held ${ip} at the event time (gold ip_lookup: RADIUS / ISE sessions; null when unknown).` },
+    { name: n.mac, type: 'string', doc: `MAC that held ${ip} at the event time (gold ip_lookup: DHCP leases, ISE / RADIUS sessions).` },
+    { name: n.hostname, type: 'string', doc: `Host name of the holder of ${ip} at the event time (gold ip_lookup).` },
+  ];
+}
+
+/** Columns filled by the enricher, in order: per geoip column its 7 columns, per domain column its 2, per attribution column its 3. */
 export function enrichmentColumnsOf(def: TableDefinition): ColumnDef[] {
-  return [...(def.enrich?.geoip ?? []).flatMap(geoColumns), ...(def.enrich?.domain ?? []).flatMap(domainColumns)];
+  return [...(def.enrich?.geoip ?? []).flatMap(geoColumns), ...(def.enrich?.domain ?? []).flatMap(domainColumns), ...(def.enrich?.attribution ?? []).flatMap(attributionColumns)];
+}
+
+/** Whether a table gets any enrichment column. */
+export function hasEnrichment(e: TableEnrichment | undefined): boolean {
+  return (e?.geoip?.length ?? 0) + (e?.domain?.length ?? 0) + (e?.attribution?.length ?? 0) > 0;
 }
 
 /** Per-table configuration: for each table, the kinds it overrides (a given list replaces the default; [] disables). */
@@ -55,7 +74,8 @@ export type EnrichmentOverrides = Readonly<Record<string, Readonly<TableEnrichme
 /**
  * The tables with their `enrich` replaced where `overrides` says so. Throws one error naming every bad key
  * (`<prefix>.<table>…`): unknown table, a table that is not silver, unknown kind, unknown or non-string column,
- * a column listed twice, an output column that clashes with a declared one.
+ * a column listed twice, attribution on a table without an event time, an output column that clashes with a
+ * declared one.
  */
 export function applyEnrichmentOverrides(defs: readonly TableDefinition[], overrides: EnrichmentOverrides | undefined, prefix = 'enricher.tables'): TableDefinition[] {
   if (!overrides || Object.keys(overrides).length === 0) return [...defs];
@@ -74,17 +94,21 @@ export function applyEnrichmentOverrides(defs: readonly TableDefinition[], overr
       continue;
     }
     if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      errors.push(`${key}: must be a mapping with geoip and/or domain lists`);
+      errors.push(`${key}: must be a mapping with geoip, domain and/or attribution lists`);
       continue;
     }
     const next: TableEnrichment = { ...def.enrich };
     for (const [kind, cols] of Object.entries(o) as [string, unknown][]) {
       if (!(ENRICHMENT_KINDS as readonly string[]).includes(kind)) {
-        errors.push(`${key}.${kind}: unknown key (expected ${ENRICHMENT_KINDS.join(' or ')})`);
+        errors.push(`${key}.${kind}: unknown key (expected ${ENRICHMENT_KINDS.join(', ')})`);
         continue;
       }
       if (!Array.isArray(cols)) {
         errors.push(`${key}.${kind}: must be a list of column names`);
+        continue;
+      }
+      if (kind === 'attribution' && cols.length > 0 && !def.eventTime) {
+        errors.push(`${key}.attribution: table ${table} has no eventTime column, so no time to attribute its addresses at`);
         continue;
       }
       const seen = new Set<string>();

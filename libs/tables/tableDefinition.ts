@@ -50,7 +50,9 @@ export interface TableDefinition {
   /**
    * Default enrichments (the enricher's configuration may override them per table): `geoip` string columns holding
    * IP addresses get scope, GeoIP and AS columns; `domain` string columns holding DNS names, host names or URLs get
-   * registered-domain and public-suffix columns. The output columns follow the declared ones (see enrichmentColumnsOf).
+   * registered-domain and public-suffix columns; `attribution` string columns holding internal IP addresses get the
+   * user / MAC / host name that held the address at the row's event time (gold ip_lookup; needs `eventTime`).
+   * The output columns follow the declared ones (see enrichmentColumnsOf).
    */
   enrich?: TableEnrichment;
 }
@@ -59,6 +61,7 @@ export interface TableDefinition {
 export interface TableEnrichment {
   geoip?: string[];
   domain?: string[];
+  attribution?: string[];
 }
 
 export function columnNames(def: TableDefinition): string[] {
@@ -103,6 +106,8 @@ export function assertValidDefinition(def: TableDefinition): void {
       if (c.type !== 'string') throw new Error(`table ${def.name}: enrich.${kind}: column "${name}" is ${c.type}, not string`);
     }
   }
+  // Attribution answers "who held the address at the row's event time": without an event time there is no answer.
+  if ((def.enrich?.attribution?.length ?? 0) > 0 && !def.eventTime) throw new Error(`table ${def.name}: enrich.attribution needs an eventTime column`);
   const rules = new Set<string>();
   for (const e of def.expectations) {
     if (rules.has(e.name)) throw new Error(`table ${def.name}: duplicate expectation "${e.name}"`);

@@ -4,6 +4,7 @@ import { ConfigError } from '@sluice/runtime';
 import { allTables, fullColumnNames } from '@sluice/tables';
 import {
   DEFAULT_DATA_QUALITY_CONFIG,
+  DEFAULT_EXPECTATION_RATE_CONFIG,
   DEFAULT_IP_ATTRIBUTION_CONFIG,
   DEFAULT_IOC_MAPPING,
   DEFAULT_IOC_RULE_CONFIG,
@@ -14,6 +15,7 @@ import {
   DEFAULT_LOGIN_SOURCES,
   DEFAULT_NEW_NETWORK_CONFIG,
   type DataQualityRuleConfig,
+  type ExpectationRateRuleConfig,
   type IpAttributionRuleConfig,
   type IocMappingEntry,
   type ZeekJoinRuleConfig,
@@ -37,6 +39,7 @@ export interface DetectorSection {
   listening: ListeningRuleConfig & StateSettings;
   newNetwork: NewNetworkRuleConfig & StateSettings;
   dataQuality: DataQualityRuleConfig & StateSettings;
+  expectationRate: ExpectationRateRuleConfig & StateSettings;
   ioc: IocSection & StateSettings;
   zeekJoin: ZeekJoinRuleConfig & StateSettings;
   ipAttribution: IpAttributionRuleConfig & StateSettings;
@@ -63,6 +66,7 @@ export interface DetectorConfig {
 
 const strings = { type: 'array', items: { type: 'string', minLength: 1 } };
 const severityEnum = { type: 'string', enum: ['low', 'medium', 'high', 'critical'] };
+const ratio = { type: 'number', minimum: 0, maximum: 1 };
 const mappingEntry = {
   type: 'object',
   additionalProperties: false,
@@ -158,6 +162,19 @@ export const detectorSchema = {
         geoCountrySuffix: { type: 'string', default: DEFAULT_NEW_NETWORK_CONFIG.geoCountrySuffix },
         geoCitySuffix: { type: 'string', default: DEFAULT_NEW_NETWORK_CONFIG.geoCitySuffix },
         skipPrivate: { type: 'boolean', default: DEFAULT_NEW_NETWORK_CONFIG.skipPrivate },
+        identity: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'one user key across sources (libs/detect/identity.ts)',
+          properties: {
+            domains: { type: 'object', additionalProperties: { type: 'string', pattern: '^[^\\s@\\\\]+\\.[^\\s@\\\\]+$' }, default: {}, description: 'NetBIOS domain → DNS domain, e.g. CORP: corp.com' },
+            awsAccounts: { type: 'object', additionalProperties: { type: 'string', pattern: '^[^\\s@\\\\]+\\.[^\\s@\\\\]+$' }, default: {}, description: 'AWS account id → DNS domain of its IAM users and role sessions' },
+            aliases: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, default: {}, description: 'an identity in any form → the user key it is' },
+          },
+        },
+        skipMachineAccounts: { type: 'boolean', default: true },
+        skipServiceAccounts: { type: 'boolean', default: true },
         sources: {
           type: 'array',
           minItems: 1,
@@ -197,6 +214,31 @@ export const detectorSchema = {
         tables: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, default: {} },
         ignoreRules: { ...strings, default: [] },
         stages: { ...strings, default: [] },
+      },
+    },
+    expectationRate: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'data quality as a rate: the parser\'s per-envelope stats (QUALITY stream) → failure ratio per table and expectation per ingest-time window',
+      properties: {
+        // A table's state is its current and previous window: two days untouched and it is gone.
+        ...state(2, 100_000),
+        windowMinutes: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_EXPECTATION_RATE_CONFIG.windowMinutes },
+        maxRatio: { ...ratio, default: DEFAULT_EXPECTATION_RATE_CONFIG.maxRatio },
+        minRows: { type: 'integer', minimum: 1, default: DEFAULT_EXPECTATION_RATE_CONFIG.minRows },
+        tables: {
+          type: 'object',
+          default: {},
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { maxRatio: ratio, minRows: { type: 'integer', minimum: 1 }, expectations: { type: 'object', additionalProperties: ratio } },
+          },
+        },
+        expectations: { type: 'object', additionalProperties: ratio, default: {} },
+        ignore: { ...strings, default: [] },
+        severity: { ...severityEnum, default: DEFAULT_EXPECTATION_RATE_CONFIG.severity },
       },
     },
     ioc: {
@@ -246,12 +288,13 @@ export const detectorSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'IP attribution: open holding interval per IP from DHCP and ISE → gold ip_lookup rows (gold.ip_lookup)',
+      description: 'IP attribution: open holding interval per IP from DHCP, ISE and RADIUS accounting → gold ip_lookup rows (gold.ip_lookup)',
       properties: {
         // An IP's open interval lives until it closes; an address unseen for 30 days is forgotten (no close row).
         ...state(30, 1_000_000),
         dhcpTable: { type: 'string', minLength: 1, default: DEFAULT_IP_ATTRIBUTION_CONFIG.dhcpTable },
         iseTables: { ...strings, default: DEFAULT_IP_ATTRIBUTION_CONFIG.iseTables },
+        maxSilenceHours: { type: 'number', minimum: 0, default: DEFAULT_IP_ATTRIBUTION_CONFIG.maxSilenceHours, description: 'an interval without a known lease end closes this long after its last event (0: never); see docs/IP_ATTRIBUTION.md' },
       },
     },
   },
@@ -285,8 +328,12 @@ export function validateDetectorConfig(d: DetectorSection, tables: Map<string, S
       s.ip.forEach((c, j) => col(`${k}.ip[${j}]`, s.table, c));
       s.where.forEach((w, j) => col(`${k}.where[${j}].column`, s.table, w.column));
     });
+    for (const id of Object.keys(d.newNetwork.identity?.awsAccounts ?? {})) {
+      if (!/^[0-9]{12}$/.test(id)) throw new ConfigError(`detector.newNetwork.identity.awsAccounts.${id}: not an AWS account id (12 digits)`);
+    }
   }
   if (d.dataQuality.enabled) for (const t of Object.keys(d.dataQuality.tables)) tableOf(`detector.dataQuality.tables.${t}`, t);
+  if (d.expectationRate.enabled) validateExpectationRate(d.expectationRate, tables);
   if (d.ioc.enabled) {
     tableOf('detector.ioc.table', d.ioc.table);
     const check = (list: string, entries: IocMappingEntry[]) =>
@@ -316,9 +363,46 @@ export function validateDetectorConfig(d: DetectorSection, tables: Map<string, S
       for (const c of ['timestamp', 'endpoint_ip', 'endpoint_mac', 'user_name']) col(`detector.ipAttribution.iseTables[${i}]`, t, c);
     });
   }
-  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled && !d.ioc.enabled && !d.zeekJoin.enabled && !d.ipAttribution.enabled) {
+  if (!d.listening.enabled && !d.newNetwork.enabled && !d.dataQuality.enabled && !d.expectationRate.enabled && !d.ioc.enabled && !d.zeekJoin.enabled && !d.ipAttribution.enabled) {
     throw new ConfigError('detector: every rule is disabled (detector.<rule>.enabled)');
   }
+}
+
+/**
+ * Checks a family decoder reports instead of an expectation (RecordError rules of libs/sources, and `parse`):
+ * they appear in the quality stats like expectations, so thresholds and the ignore list may name them.
+ */
+export const DECODER_CHECKS = ['parse', 'category', 'container', 'decode', 'encoding', 'header', 'layout', 'no_flow_fields', 'not_object', 'zeek_fields', 'zeek_header'];
+
+/** Table names exist; expectation names are the table's (any table's for the global map) or decoder checks. */
+function validateExpectationRate(c: ExpectationRateRuleConfig, tables: Map<string, Set<string>>, expectations: Map<string, Set<string>> = knownExpectations()): void {
+  const k = 'detector.expectationRate';
+  const anyTable = new Set([...expectations.values()].flatMap((s) => [...s]));
+  const known = (names: Set<string>) => [...names, ...DECODER_CHECKS].sort().join(', ');
+  const checkOf = (key: string, name: string, table?: string) => {
+    const names = table === undefined ? anyTable : (expectations.get(table) ?? new Set<string>());
+    if (!names.has(name) && !DECODER_CHECKS.includes(name)) throw new ConfigError(`${key}: unknown expectation "${name}"${table ? ` of table ${table}` : ''}; known: ${known(names)}`);
+  };
+  const tableOf = (key: string, table: string) => {
+    if (!tables.has(table)) throw new ConfigError(`${key}: unknown table "${table}"`);
+  };
+  for (const [t, o] of Object.entries(c.tables)) {
+    tableOf(`${k}.tables.${t}`, t);
+    for (const e of Object.keys(o.expectations ?? {})) checkOf(`${k}.tables.${t}.expectations.${e}`, e, t);
+  }
+  for (const e of Object.keys(c.expectations)) checkOf(`${k}.expectations.${e}`, e);
+  c.ignore.forEach((entry, i) => {
+    const key = `${k}.ignore[${i}]`;
+    const dot = entry.indexOf('.');
+    if (dot < 0) return checkOf(key, entry);
+    const [t, e] = [entry.slice(0, dot), entry.slice(dot + 1)];
+    tableOf(key, t);
+    if (e !== '*') checkOf(key, e, t);
+  });
+}
+
+function knownExpectations(): Map<string, Set<string>> {
+  return new Map(allTables().map((t) => [t.name, new Set(t.expectations.map((e) => e.name))]));
 }
 
 function knownTables(): Map<string, Set<string>> {

@@ -151,6 +151,10 @@ describe('enricher with the MaxMind test databases', () => {
     const shifted = new Uint8Array(bytes.length + 3);
     shifted.set(bytes, 3);
     expect(tableToRows(decodeIpc(enrichIpc(shifted.subarray(3), tables.get(TABLE)!, geo, domains)!.data))).toEqual(tableToRows(fastTable));
+    // The same as a Node Buffer view (NATS delivers message data so): Buffer.slice() is a view, not a copy.
+    const pooled = Buffer.alloc(bytes.length + 4099);
+    pooled.set(bytes, 4099);
+    expect(tableToRows(decodeIpc(enrichIpc(pooled.subarray(4099), tables.get(TABLE)!, geo, domains)!.data))).toEqual(tableToRows(fastTable));
     // Columns the stream does not carry yet (configuration beyond the defaults): not spliceable, generic path.
     expect(enrichIpc(bytes, { geoip: ['LocalIP'] }, geo, domains)).toBeNull();
     expect(enrichIpc(new TextEncoder().encode('nope'), tables.get(TABLE)!, geo, domains)).toBeNull();

@@ -104,8 +104,9 @@ export function readUtf8Column(s: IpcStream, batch: RawBatch, name: string): (st
   const body = batch.body;
   const validity = body.subarray(v.offset, v.offset + v.length);
   const offBytes = body.subarray(o.offset, o.offset + o.length);
-  // Body buffers are 8-aligned relative to the body; the body itself may sit anywhere in the message bytes.
-  const offsets = offBytes.byteOffset % 4 === 0 ? new Int32Array(offBytes.buffer, offBytes.byteOffset, n + 1) : new Int32Array(offBytes.slice().buffer, 0, n + 1);
+  // Body buffers are 8-aligned relative to the body; the body itself may sit anywhere in the message bytes. The copy
+  // must be a new Uint8Array: message data from NATS is a Node Buffer, whose slice() is a view of its pool.
+  const offsets = offBytes.byteOffset % 4 === 0 ? new Int32Array(offBytes.buffer, offBytes.byteOffset, n + 1) : new Int32Array(new Uint8Array(offBytes).buffer, 0, n + 1);
   const data = Buffer.from(body.buffer, body.byteOffset + d.offset, d.length);
   const out = new Array<string | null>(n);
   for (let r = 0; r < n; r++) {
@@ -113,6 +114,41 @@ export function readUtf8Column(s: IpcStream, batch: RawBatch, name: string): (st
     else out[r] = data.toString('utf8', offsets[r]!, offsets[r + 1]!);
   }
   return out;
+}
+
+/** Epoch ms per unit of an Arrow timestamp (TimeUnit: 0 s, 1 ms, 2 µs, 3 ns). */
+const MS_PER_UNIT = [1000, 1, 1 / 1000, 1 / 1_000_000];
+
+/** A top-level timestamp or int64 column as epoch milliseconds (int64 taken as µs, as sluice stores timestamps). */
+export function timesMsOfColumn(validity: Uint8Array | null, nulls: number, values: Uint8Array, n: number, unitMs: number): (number | null)[] {
+  const view = new DataView(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Array<number | null>(n);
+  for (let r = 0; r < n; r++) {
+    if (nulls > 0 && validity && validity.length > 0 && (validity[r >> 3]! & (1 << (r & 7))) === 0) out[r] = null;
+    // Two int32 halves instead of a BigInt per value.
+    else out[r] = Math.floor((view.getUint32(r * 8, true) + view.getInt32(r * 8 + 4, true) * 4_294_967_296) * unitMs);
+  }
+  return out;
+}
+
+/** Epoch ms per value of a timestamp / int64 column type, or null for other types. */
+export function unitMsOf(t: DataType): number | null {
+  if (DataType.isTimestamp(t)) return MS_PER_UNIT[t.unit as number] ?? null;
+  if (DataType.isInt(t) && t.bitWidth === 64) return 1 / 1000;
+  return null;
+}
+
+/** A top-level timestamp column of one batch in epoch ms (null where null); undefined when absent or not a timestamp. */
+export function readTimeColumnMs(s: IpcStream, batch: RawBatch, name: string): (number | null)[] | undefined {
+  const i = s.schema.fields.findIndex((f) => f.name === name);
+  if (i < 0) return undefined;
+  const unitMs = unitMsOf(s.schema.fields[i]!.type as DataType);
+  if (unitMs === null) return undefined;
+  const { node, buffer } = s.layout[i]!;
+  const n = batch.header.length;
+  const [v, d] = [batch.header.buffers[buffer]!, batch.header.buffers[buffer + 1]!];
+  if (d.length < n * 8) return undefined;
+  return timesMsOfColumn(batch.body.subarray(v.offset, v.offset + v.length), batch.header.nodes[node]!.nullCount, batch.body.subarray(d.offset, d.offset + d.length), n, unitMs);
 }
 
 /** The body buffers of a flat column built by the enricher (Utf8: validity, offsets, data; primitive: validity, data). */

@@ -31,7 +31,7 @@ function networkTable(name: string, events: readonly string[], doc: string, extr
     partitionBy: ['eventDate'],
     eventTime: 'timestamp',
     columns: networkColumns(),
-    enrich: { geoip: ['aip', 'RemoteAddressIP4'] },
+    enrich: { geoip: ['aip', 'RemoteAddressIP4'], attribution: ['LocalAddressIP4'] },
     expectations: [
       aidPresent,
       portInRange('LocalPort'),

@@ -46,7 +46,7 @@ export const deviceEvents: TableDefinition = {
     prop('ProcessRemoteSessionIP', 'string', 'IP address the RDP session of that process came from.'),
     ...trailerColumns(true),
   ],
-  enrich: { geoip: ['RemoteIP'], domain: ['RemoteUrl'] },
+  enrich: { geoip: ['RemoteIP'], domain: ['RemoteUrl'], attribution: ['LocalIP'] },
   expectations: [
     deviceIdPresent,
     reportIdNonNegative,

@@ -51,7 +51,7 @@ export const deviceLogonEvents: TableDefinition = {
     ...initiatingSessionColumns(),
     ...trailerColumns(true),
   ],
-  enrich: { geoip: ['RemoteIP'] },
+  enrich: { geoip: ['RemoteIP'], attribution: ['RemoteIP'] },
   expectations: [
     deviceIdPresent,
     reportIdNonNegative,

@@ -43,7 +43,7 @@ export const deviceNetworkEvents: TableDefinition = {
     ...initiatingSessionColumns(),
     ...trailerColumns(true),
   ],
-  enrich: { geoip: ['RemoteIP'], domain: ['RemoteUrl'] },
+  enrich: { geoip: ['RemoteIP'], domain: ['RemoteUrl'], attribution: ['LocalIP'] },
   expectations: [
     deviceIdPresent,
     reportIdNonNegative,

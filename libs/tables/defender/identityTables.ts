@@ -40,7 +40,7 @@ export const identityLogonEvents: TableDefinition = {
     prop('LastSeenForUser', 'json', 'When each attribute was last seen for this user, JSON object.'),
     ...serviceTrailer(true),
   ],
-  enrich: { geoip: ['IPAddress'] },
+  enrich: { geoip: ['IPAddress'], attribution: ['IPAddress'] },
   expectations: [reportIdPresent, actionTypeKnown(IDENTITY_LOGON_ACTION_TYPES), ...portRules],
 };
 

@@ -120,6 +120,6 @@ export const vpcFlow: TableDefinition = {
     col('packets_lost_ttl_expired', 'long', 'Packets lost: TTL expired.'),
     col('_rescued_data', 'json', 'Fields this table does not declare (a newer format), as a JSON object by field name; null when none.'),
   ],
-  enrich: { geoip: ['srcaddr', 'dstaddr'] },
+  enrich: { geoip: ['srcaddr', 'dstaddr'], attribution: ['srcaddr'] },
   expectations: VPC_FLOW_EXPECTATIONS,
 };

@@ -28,6 +28,6 @@ export const winlogNetworkConnection: TableDefinition = {
     col('dst_port_name', 'string', 'Destination port name (DestinationPortName).'),
     layoutColumn(),
   ],
-  enrich: { geoip: ['dst_ip'] },
+  enrich: { geoip: ['dst_ip'], attribution: ['src_ip'] },
   expectations: [eventIdIn(NETWORK_EVENT_IDS), processGuidPresent, portInRange('src_port'), portInRange('dst_port')],
 };

@@ -34,7 +34,7 @@ describe('winlog tables', () => {
     const net = winlogTables.network_connection!;
     expect(net.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['src_ip', 'src_port', 'dst_ip', 'dst_port', 'network_protocol', 'network_initiated', 'dst_host_name', 'process_guid', 'user_name']));
     expect(net.columns.find((c) => c.name === 'dst_port')?.type).toBe('integer');
-    expect(net.enrich).toEqual({ geoip: ['dst_ip'] });
+    expect(net.enrich).toEqual({ geoip: ['dst_ip'], attribution: ['src_ip'] });
     expect(fullColumnNames(net)).toEqual(expect.arrayContaining(['dst_ip_geo_country', 'dst_ip_geo_city']));
   });
 });

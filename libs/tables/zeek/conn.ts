@@ -39,7 +39,7 @@ export const zeekConn: TableDefinition = {
   partitionBy: ['eventDate'],
   eventTime: 'ts',
   columns: [...zeekColumns(CONN_FIELDS), ...trailerColumns()],
-  enrich: { geoip: ['id_resp_h'] },
+  enrich: { geoip: ['id_resp_h'], attribution: ['id_orig_h'] },
   expectations: [
     ...connectionExpectations(),
     {

@@ -36,6 +36,6 @@ export const zeekDns: TableDefinition = {
   partitionBy: ['eventDate'],
   eventTime: 'ts',
   columns: [...zeekColumns(DNS_FIELDS), ...trailerColumns()],
-  enrich: { domain: ['query'] },
+  enrich: { domain: ['query'], attribution: ['id_orig_h'] },
   expectations: connectionExpectations(),
 };

@@ -44,7 +44,7 @@ export const zeekHttp: TableDefinition = {
   partitionBy: ['eventDate'],
   eventTime: 'ts',
   columns: [...zeekColumns(HTTP_FIELDS), ...trailerColumns()],
-  enrich: { geoip: ['id_resp_h'], domain: ['host'] },
+  enrich: { geoip: ['id_resp_h'], domain: ['host'], attribution: ['id_orig_h'] },
   expectations: [
     ...connectionExpectations(),
     {

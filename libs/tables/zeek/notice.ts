@@ -37,6 +37,7 @@ export const zeekNotice: TableDefinition = {
   doc: 'Zeek notice.log: detections raised by Zeek scripts (uid joins the connection in zeek_conn).',
   partitionBy: ['eventDate'],
   eventTime: 'ts',
+  enrich: { attribution: ['id_orig_h'] },
   columns: [...zeekColumns(NOTICE_FIELDS), ...trailerColumns()],
   // uid is optional here: notices that are not about one connection (scans, software) have none.
   expectations: [

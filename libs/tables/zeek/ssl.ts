@@ -40,6 +40,6 @@ export const zeekSsl: TableDefinition = {
   partitionBy: ['eventDate'],
   eventTime: 'ts',
   columns: [...zeekColumns(SSL_FIELDS), ...trailerColumns()],
-  enrich: { geoip: ['id_resp_h'], domain: ['server_name'] },
+  enrich: { geoip: ['id_resp_h'], domain: ['server_name'], attribution: ['id_orig_h'] },
   expectations: connectionExpectations(),
 };
