@@ -115,6 +115,12 @@ The pipeline YAML: .Values.pipeline with the keys the chart owns laid over it.
 {{- if $eh -}}{{- $_ := set $notifier "eventhubs" $eh -}}{{- end -}}
 {{- end -}}
 {{- if $notifier -}}{{- $_ := set $own "notifier" $notifier -}}{{- end -}}
+{{- /* The detector (IoC table) and the enricher (ip_lookup table) load state from the lake the sink writes; a local
+lake lives on the sink's volume only, so they then rebuild from the streams. */ -}}
+{{- with (($p.sink).lakePath) | default "" | regexFind "^[a-z0-9]+://.*" -}}
+{{- if not ((($p.detector).ioc).lakePath) -}}{{- $_ := set $own "detector" (merge $own.detector (dict "ioc" (dict "lakePath" .))) -}}{{- end -}}
+{{- if not ((($p.enricher).attribution).lakePath) -}}{{- $_ := set $own "enricher" (dict "attribution" (dict "lakePath" .)) -}}{{- end -}}
+{{- end -}}
 {{- toYaml (mustMergeOverwrite $p $own) -}}
 {{- end -}}
 
