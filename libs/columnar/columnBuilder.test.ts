@@ -1,4 +1,4 @@
-import type { Map_ } from 'apache-arrow';
+import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Map_ } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { ColumnBuilder, decodeIpc, encodeIpc, readStrings, tableToRows } from './index.ts';
 
@@ -112,3 +112,48 @@ describe('ColumnBuilder map columns', () => {
   });
 });
 
+
+describe('ColumnBuilder fast paths', () => {
+  it('writes int64 halves exactly: negatives, safe bounds, unsafe values, fractions', () => {
+    const vals = [-1, -(2 ** 53) + 1, 2 ** 53 - 1, 2 ** 53 + 2, -(2 ** 60), -0, 1.7, -1.7, 4_294_967_296, -4_294_967_297, null];
+    const b = new ColumnBuilder([{ name: 'l', type: 'long' }]);
+    for (const l of vals) b.append({ l });
+    const col = b.build().getChild('l')!;
+    const raw = col.data[0]!.values as BigInt64Array;
+    expect([...raw].slice(0, 10)).toEqual(vals.slice(0, 10).map((v) => BigInt(Math.trunc(v as number))));
+    expect(col.get(10)).toBeNull();
+  });
+
+  it('encodes ASCII columns in one write and falls back per value for non-ASCII and lone surrogates', () => {
+    const cases: (string | null)[][] = [
+      ['abc', null, '', 'xyz'],
+      ['plain', 'ünïcode', null, '😀'],
+      // A lone high surrogate then a lone low one: encoded value by value, never joined into one pair.
+      ['\uD83D', '\uDE00', 'a'],
+    ];
+    for (const vals of cases) {
+      const b = new ColumnBuilder([{ name: 's', type: 'string' }]);
+      for (const s of vals) b.append({ s });
+      const d = b.build().getChild('s')!.data[0]!;
+      const expected = vals.map((v) => (v === null ? Buffer.alloc(0) : Buffer.from(v, 'utf8')));
+      expect(Buffer.from(d.values)).toEqual(Buffer.concat(expected));
+      expect([...d.valueOffsets]).toEqual(expected.reduce((o, e) => [...o, o[o.length - 1]! + e.length], [0]));
+    }
+  });
+
+  it('encodes IPC streams byte for byte as apache-arrow does, with the schema message cached', () => {
+    const specs = [
+      { name: 's', type: 'string' as const },
+      { name: 'm', type: 'map' as const },
+      { name: 't', type: 'timestamp' as const, nullable: false },
+    ];
+    for (let i = 0; i < 3; i++) {
+      const b = new ColumnBuilder(specs);
+      b.append({ s: `row ${i}`, m: { k: 'v' }, t: i });
+      const t = b.build();
+      expect(Buffer.from(encodeIpc(t))).toEqual(Buffer.from(tableToIPC(t, 'stream')));
+    }
+    const dict = new Table({ d: vectorFromArray(['a', 'b', 'a'], new Dictionary(new Utf8(), new Int32())) });
+    expect(Buffer.from(encodeIpc(dict))).toEqual(Buffer.from(tableToIPC(dict, 'stream')));
+  });
+});

@@ -16,6 +16,7 @@ export class ColumnBuilder {
   private readonly values: Values[];
   private readonly constants = new Map<number, CellValue>();
   private rows = 0;
+  private appendRow: Appender | undefined;
 
   constructor(specs: ColumnSpec[]) {
     this.specs = specs;
@@ -38,11 +39,7 @@ export class ColumnBuilder {
 
   /** Appends one row; values are already coerced (timestamps in µs, dates in days, json as text). */
   append(row: Record<string, CellValue | undefined>): void {
-    for (let i = 0; i < this.specs.length; i++) {
-      if (this.constants.size > 0 && this.constants.has(i)) continue;
-      const v = row[this.specs[i]!.name];
-      this.values[i]!.push(v === undefined ? null : v);
-    }
+    (this.appendRow ??= appenderFor(this.specs, this.constants))(row, this.values);
     this.rows++;
   }
 
@@ -53,6 +50,26 @@ export class ColumnBuilder {
     const data = makeData({ type: new Struct(schema.fields), length: this.rows, nullCount: 0, children });
     return new Table([new RecordBatch(schema, data)]);
   }
+}
+
+type Appender = (row: Record<string, CellValue | undefined>, values: Values[]) => void;
+
+const appenders = new Map<string, Appender>();
+
+/**
+ * A generated row appender: one named property load per column (a keyed load with a different name per column
+ * is megamorphic and dominated append). Cached by column list, so every batch of a table shares one function.
+ */
+function appenderFor(specs: ColumnSpec[], constants: ReadonlyMap<number, CellValue>): Appender {
+  const cols = specs.flatMap((s, i) => (constants.has(i) ? [] : [[i, s.name] as const]));
+  const key = JSON.stringify(cols);
+  let fn = appenders.get(key);
+  if (!fn) {
+    const body = cols.map(([i, name]) => `x = row[${JSON.stringify(name)}]; values[${i}].push(x === undefined ? null : x);`);
+    fn = new Function('row', 'values', `'use strict'; let x;\n${body.join('\n')}`) as Appender;
+    if (appenders.size < 1000) appenders.set(key, fn);
+  }
+  return fn;
 }
 
 // makeData's overloads are keyed on the concrete DataType; the switch below guarantees the buffers match the type.
@@ -75,36 +92,11 @@ function buildData(spec: ColumnSpec, values: Values, n: number): Data {
   const base = { length: n, nullCount: nulls, nullBitmap: bitmap };
   switch (spec.type) {
     case 'string':
-    case 'json': {
-      // One pass: write into a buffer sized for the worst case (3 bytes per UTF-16 unit), then trim.
-      let bound = 0;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (v !== null) bound += typeof v === 'string' ? v.length * 3 : (v as Uint8Array).length;
-      }
-      const data = Buffer.allocUnsafe(bound);
-      const offsets = new Int32Array(n + 1);
-      let pos = 0;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v === 'string') pos += data.write(v, pos, 'utf8');
-        else if (v instanceof Uint8Array) {
-          data.set(v, pos);
-          pos += v.length;
-        }
-        offsets[i + 1] = pos;
-      }
-      return mk({ type, ...base, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, pos) });
-    }
+    case 'json':
+      return mk({ type, ...base, ...utf8Buffers(values, n) });
     case 'long':
-    case 'timestamp': {
-      const arr = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (v !== null) arr[i] = BigInt(Math.trunc(v as number));
-      }
-      return mk({ type, ...base, data: arr });
-    }
+    case 'timestamp':
+      return mk({ type, ...base, data: int64Array(values, n) });
     case 'integer':
     case 'date': {
       const arr = new Int32Array(n);
@@ -130,6 +122,77 @@ function buildData(spec: ColumnSpec, values: Values, n: number): Data {
     case 'map':
       return buildMap(spec, values, n, base);
   }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Int64 values without a BigInt per value: safe integers are written as two 32-bit halves (little-endian). */
+function int64Array(values: Values, n: number): BigInt64Array {
+  const arr = new BigInt64Array(n);
+  const words = new Int32Array(arr.buffer);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null) continue;
+    const t = Math.trunc(v as number);
+    if (LITTLE_ENDIAN && Number.isSafeInteger(t)) {
+      words[2 * i] = t >>> 0;
+      words[2 * i + 1] = Math.floor(t / 4_294_967_296);
+    } else arr[i] = BigInt(t);
+  }
+  return arr;
+}
+
+/**
+ * Offsets and UTF-8 bytes of a string column. A column of JS strings is joined and encoded with one write: when
+ * the byte count equals the character count every value is ASCII and the offsets follow from the lengths
+ * (most columns); otherwise, and for raw bytes (Uint8Array), each value is written on its own.
+ */
+function utf8Buffers(values: Values, n: number): { valueOffsets: Int32Array; data: Uint8Array } {
+  const offsets = new Int32Array(n + 1);
+  let bound = 0;
+  let onlyStrings = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === 'string') bound += v.length;
+    else if (v !== null) {
+      onlyStrings = false;
+      bound += (v as Uint8Array).length;
+    }
+  }
+  if (onlyStrings) {
+    const joined = n === values.length ? values.join('') : values.slice(0, n).join('');
+    const data = Buffer.allocUnsafe(bound * 3);
+    const written = data.write(joined, 0, 'utf8');
+    if (written === joined.length) {
+      let pos = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v !== null) pos += (v as string).length;
+        offsets[i + 1] = pos;
+      }
+      return { valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, written) };
+    }
+    bound *= 3;
+  } else {
+    // Strings next to raw bytes: 3 bytes per UTF-16 unit is the worst case for the strings.
+    bound = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null) bound += typeof v === 'string' ? v.length * 3 : (v as Uint8Array).length;
+    }
+  }
+  const data = Buffer.allocUnsafe(bound);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === 'string') pos += data.write(v, pos, 'utf8');
+    else if (v instanceof Uint8Array) {
+      data.set(v, pos);
+      pos += v.length;
+    }
+    offsets[i + 1] = pos;
+  }
+  return { valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, pos) };
 }
 
 /** Map<Utf8, Utf8>: Int32 entry offsets per row plus an entries struct of a key and a (nullable) value Utf8 column. */

@@ -50,13 +50,6 @@ export function toMicros(v: bigint, unit: TimeUnit): bigint {
   }
 }
 
-function isValidAt(d: Data, i: number): boolean {
-  const bm = d.nullBitmap;
-  if (d.nullCount === 0 || !bm || bm.length === 0) return true;
-  const bit = d.offset + i;
-  return ((bm[bit >> 3]! >> (bit & 7)) & 1) === 1;
-}
-
 /** Input Arrow types accepted for each Delta type (widening only, never lossy). */
 export function accepts(t: DeltaType, a: DataType): boolean {
   switch (t) {
@@ -92,15 +85,7 @@ export function flattenColumn(name: string, type: DeltaType, vector: Vector): Fl
     throw new TypeError(`column "${name}": Arrow type ${String(at)} cannot be written as Delta ${type} (expected ${String(deltaArrowType(type))})`);
   }
   const n = vector.length;
-  let valid: Uint8Array | null = null;
-  if (vector.nullCount > 0) {
-    valid = new Uint8Array(n);
-    let row = 0;
-    for (const d of vector.data) {
-      for (let i = 0; i < d.length; i++) valid[row + i] = isValidAt(d, i) ? 1 : 0;
-      row += d.length;
-    }
-  }
+  const valid = validBytes(vector);
   switch (type) {
     case 'long':
     case 'timestamp': {
@@ -176,7 +161,15 @@ function validBytes(vector: Vector): Uint8Array | null {
   const valid = new Uint8Array(vector.length);
   let row = 0;
   for (const d of vector.data) {
-    for (let i = 0; i < d.length; i++) valid[row + i] = isValidAt(d, i) ? 1 : 0;
+    const bm = d.nullBitmap;
+    // No nulls in this chunk (or no bitmap): all valid; else one bit per row from the chunk's offset.
+    if (d.nullCount === 0 || !bm || bm.length === 0) valid.fill(1, row, row + d.length);
+    else {
+      for (let i = 0; i < d.length; i++) {
+        const bit = d.offset + i;
+        valid[row + i] = (bm[bit >> 3]! >> (bit & 7)) & 1;
+      }
+    }
     row += d.length;
   }
   return valid;
@@ -269,6 +262,9 @@ export function valueAt(c: FlatColumn, i: number): CellValue {
   }
 }
 
+/** Values up to this many bytes are copied byte by byte in takeRows (longer ones with one TypedArray.set). */
+const SHORT_COPY = 48;
+
 /** The rows at `idx`, in that order. */
 export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
   const n = idx.length;
@@ -279,8 +275,15 @@ export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
   }
   switch (c.kind) {
     case 'int64': {
+      // Copied as 32-bit halves: reading a BigInt64Array element allocates a BigInt.
       const values = new BigInt64Array(n);
-      for (let j = 0; j < n; j++) values[j] = c.values[idx[j]!]!;
+      const to = new Int32Array(values.buffer);
+      const from = new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
+      for (let j = 0; j < n; j++) {
+        const r = idx[j]! * 2;
+        to[2 * j] = from[r]!;
+        to[2 * j + 1] = from[r + 1]!;
+      }
       return { kind: 'int64', length: n, valid, values };
     }
     case 'int32': {
@@ -307,9 +310,14 @@ export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
         offsets[j + 1] = total;
       }
       const bytes = new Uint8Array(total);
+      const src = c.bytes;
       for (let j = 0; j < n; j++) {
         const r = idx[j]!;
-        bytes.set(c.bytes.subarray(c.offsets[r]!, c.offsets[r + 1]!), offsets[j]!);
+        const start = c.offsets[r]!;
+        const end = c.offsets[r + 1]!;
+        // Short values (most columns) by a byte loop: a subarray per value costs more than copying it.
+        if (end - start > SHORT_COPY) bytes.set(src.subarray(start, end), offsets[j]!);
+        else for (let k = start, d = offsets[j]!; k < end; k++, d++) bytes[d] = src[k]!;
       }
       return { kind: 'utf8', length: n, valid, offsets, bytes };
     }
@@ -443,7 +451,14 @@ export function concatColumns(parts: FlatColumn[]): FlatColumn {
 
 function packBits(bytes: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) if (bytes[i]) out[i >> 3]! |= 1 << (i & 7);
+  const whole = n >> 3;
+  // Eight flags per output byte without a read-modify-write per row.
+  for (let k = 0, i = 0; k < whole; k++, i += 8) {
+    out[k] =
+      (bytes[i] ? 1 : 0) | (bytes[i + 1] ? 2 : 0) | (bytes[i + 2] ? 4 : 0) | (bytes[i + 3] ? 8 : 0) |
+      (bytes[i + 4] ? 16 : 0) | (bytes[i + 5] ? 32 : 0) | (bytes[i + 6] ? 64 : 0) | (bytes[i + 7] ? 128 : 0);
+  }
+  for (let i = whole << 3; i < n; i++) if (bytes[i]) out[i >> 3]! |= 1 << (i & 7);
   return out;
 }
 

@@ -327,26 +327,32 @@ interface PartitionGroup {
 /** Groups rows by their serialized partition values, in first-seen order. */
 function groupByPartition(flat: Map<string, FlatColumn>, columns: DeltaColumn[], partitionColumns: string[], n: number): PartitionGroup[] {
   if (partitionColumns.length === 0) return n === 0 ? [] : [{ values: {} }];
+  // Per distinct value (memoised): its serialized form and its part of the group key.
   const parts = partitionColumns.map((name) => {
     const col = columns.find((c) => c.name === name)!;
-    return { name, type: col.type, data: flat.get(name)!, memo: new Map<unknown, string | null>() };
+    return { name, type: col.type, data: flat.get(name)!, memo: new Map<unknown, { s: string | null; key: string }>() };
   });
+  const serialized = (p: (typeof parts)[number], i: number): { s: string | null; key: string } => {
+    const v = valueAt(p.data, i);
+    let m = p.memo.get(v);
+    if (m === undefined) {
+      const s = serializePartitionValue(p.type, v);
+      m = { s, key: s === null ? '\u0001' : `\u0002${s}\u0000` };
+      if (p.memo.size < 10_000) p.memo.set(v, m);
+    }
+    return m;
+  };
   const groups = new Map<string, { values: Record<string, string | null>; rows: number[] }>();
   for (let i = 0; i < n; i++) {
-    const values: Record<string, string | null> = {};
     let key = '';
-    for (const p of parts) {
-      const v = valueAt(p.data, i);
-      let s = p.memo.get(v);
-      if (s === undefined) {
-        s = serializePartitionValue(p.type, v);
-        if (p.memo.size < 10_000) p.memo.set(v, s);
-      }
-      values[p.name] = s;
-      key += s === null ? '\u0001' : `\u0002${s}\u0000`;
-    }
+    for (const p of parts) key += serialized(p, i).key;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { values, rows: [] }));
+    if (!g) {
+      // The values object only once per group, not per row.
+      const values: Record<string, string | null> = {};
+      for (const p of parts) values[p.name] = serialized(p, i).s;
+      groups.set(key, (g = { values, rows: [] }));
+    }
     g.rows.push(i);
   }
   if (groups.size === 1) return [{ values: [...groups.values()][0]!.values }];

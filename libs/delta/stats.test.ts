@@ -37,6 +37,15 @@ describe('per-file statistics', () => {
     });
   });
 
+  it('orders longs across the 32-bit word boundary and sign (min/max read as 32-bit halves)', () => {
+    const vals = [2 ** 32 + 5, null, 2 ** 32 + 3, 2 ** 31, -1, -(2 ** 32), -(2 ** 40) + 7, 2 ** 33, 0, 2 ** 31 - 1];
+    const stats = statsOf([col('l', 'long')], vals.map((l) => ({ l }))) as { minValues: { l: number }; maxValues: { l: number } };
+    expect(stats.minValues.l).toBe(-(2 ** 40) + 7);
+    expect(stats.maxValues.l).toBe(2 ** 33);
+    const high = statsOf([col('l', 'long')], [2 ** 32 + 5, 2 ** 32 + 3, 2 ** 31 + 2 ** 32].map((l) => ({ l }))) as { minValues: { l: number }; maxValues: { l: number } };
+    expect([high.minValues.l, high.maxValues.l]).toEqual([2 ** 32 + 3, 2 ** 31 + 2 ** 32]);
+  });
+
   it('keeps timestamps exact when already on a millisecond, and floors negative µs correctly', () => {
     const stats = statsOf([col('t', 'timestamp')], [{ t: -1 }, { t: 5_000 }]) as { minValues: unknown; maxValues: unknown };
     expect(stats.minValues).toEqual({ t: '1969-12-31T23:59:59.999Z' });

@@ -52,6 +52,38 @@ export function codePointPrefix(s: string, n: number): { prefix: string; truncat
 
 const decoder = new TextDecoder();
 
+/**
+ * min and max of int64 values (rows first..n-1 that are valid), compared as 32-bit halves (high signed, low
+ * unsigned): reading a BigInt64Array element allocates a BigInt, so only the two results become BigInts.
+ */
+function int64Bounds(values: BigInt64Array, valid: Uint8Array | null, first: number, n: number): [bigint, bigint] {
+  const w = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  let lo = first;
+  let hi = first;
+  let loHi = w[2 * first + 1]!;
+  let loLo = w[2 * first]! >>> 0;
+  let hiHi = loHi;
+  let hiLo = loLo;
+  for (let i = first + 1; i < n; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const h = w[2 * i + 1]!;
+    const l = w[2 * i]! >>> 0;
+    if (h < loHi || (h === loHi && l < loLo)) {
+      lo = i;
+      loHi = h;
+      loLo = l;
+    }
+    if (h > hiHi || (h === hiHi && l > hiLo)) {
+      hi = i;
+      hiHi = h;
+      hiLo = l;
+    }
+  }
+  return [values[lo]!, values[hi]!];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** min/max of one column, or undefined where no valid bound can be written. */
 function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | string; max?: bigint | number | string } {
   const n = c.length;
@@ -65,13 +97,17 @@ function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | strin
   if (first < 0) return {}; // all null: Spark writes only nullCount
   switch (c.kind) {
     case 'int64': {
-      let lo = c.values[first]!;
-      let hi = lo;
-      for (let i = first + 1; i < n; i++) {
-        if (isNullAt(c, i)) continue;
-        const v = c.values[i]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+      let lo: bigint;
+      let hi: bigint;
+      if (LITTLE_ENDIAN) [lo, hi] = int64Bounds(c.values, c.valid, first, n);
+      else {
+        lo = hi = c.values[first]!;
+        for (let i = first + 1; i < n; i++) {
+          if (isNullAt(c, i)) continue;
+          const v = c.values[i]!;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
       }
       if (type === 'timestamp') {
         // Stats carry milliseconds: floor the min and ceil the max so both remain bounds of the µs values.
