@@ -102,3 +102,16 @@ test-prometheus: deps
 	  promtool check rules deploy/prometheus/rules.yaml && \
 	  (cd deploy/prometheus && promtool test rules rules.test.yaml) && \
 	  SLUICE_REQUIRE_PROMETHEUS=1 npx vitest run --config test/deploy/vitest.config.ts test/deploy/promql.test.ts
+
+# DuckDB+delta-rs vs Spark Structured Streaming vs sluice on the same 1 M-event JSON → Delta job (docs/PERFORMANCE.md).
+# The Python engines need the packages `make test-interop` and `make test-spark` install.
+.PHONY: bench-compare
+bench-compare: deps
+	python3 -m pip install -q deltalake duckdb pyarrow "pyspark==3.5.*" "delta-spark==3.2.*"
+	npx tsx test/bench/compare/main.ts --events 1000000
+
+# JetStream PubAck throughput and latency with the default fsync and with sync_interval: always (nats-server ≥ 2.10).
+.PHONY: bench-nats-sync
+bench-nats-sync: deps
+	scripts/install-current-nats-server.sh
+	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx tsx test/bench/natsSync.ts
