@@ -115,3 +115,11 @@ bench-compare: deps
 bench-nats-sync: deps
 	scripts/install-current-nats-server.sh
 	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx tsx test/bench/natsSync.ts
+
+# Hostile inputs (random bytes, truncations, deep nesting, huge lines, invalid UTF-8, gzip bombs…) through every source
+# family and the collector's framing: no crash, no hang, every record a row or a reason. `fuzz` runs 60 s per target.
+.PHONY: fuzz fuzz-ci
+fuzz: deps
+	npx tsx test/fuzz/main.ts --seconds 60
+fuzz-ci: deps
+	npx tsx test/fuzz/main.ts --seconds 6

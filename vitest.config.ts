@@ -6,7 +6,7 @@ export default defineConfig({
     // Integration files each start their own nats-server and service processes: two cores cannot run them side by side.
     fileParallelism: false,
     projects: [
-      { test: { name: 'unit', include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'cli/**/*.test.ts'], testTimeout: 30_000 } },
+      { test: { name: 'unit', include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'cli/**/*.test.ts', 'test/fuzz/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'integration',

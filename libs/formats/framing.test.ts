@@ -30,4 +30,15 @@ describe('frameRecords', () => {
     expect(texts(frameRecords(enc(' {"id": 12345678901234567890, "y":1.50}\n'), 0, true).records)).toEqual(['{"id": 12345678901234567890, "y":1.50}']);
     expect(texts(frameRecords(enc('{"x":\n1'), 0, true).records)).toEqual(['{"x":', '1']);
   });
+
+  it('frames a document nested too deeply to re-serialise as lines instead of throwing', () => {
+    const deep = '{"records":[' + '['.repeat(100_000) + ']'.repeat(100_000) + ']}';
+    const r = frameRecords(enc(deep), 0, true);
+    expect(r.framing).toBe('ndjson');
+    expect(r.records.map((x) => x.length)).toEqual([deep.length]);
+  });
+
+  it('counts a line of only CR (and blanks) as blank: it would vanish from the envelope after being published', () => {
+    expect(texts(frameRecords(enc('\r\r\n{"a":1}\r\n \r\t\r\n'), 0, true).records)).toEqual(['{"a":1}']);
+  });
 });

@@ -49,11 +49,12 @@ export function frameRecords(buf: Uint8Array, offset: number, complete: boolean)
 
 function pushLine(out: Uint8Array[], buf: Uint8Array, start: number, end: number): void {
   if (end > start && buf[end - 1] === 0x0d) end--;
-  // Skip blank lines: they carry no record.
+  // Skip blank lines: they carry no record. A stray CR counts as blank too: a record of only `\r` would be published
+  // and then vanish when the envelope's lines are split (CR before LF is stripped there).
   let blank = true;
   for (let j = start; j < end; j++) {
     const c = buf[j]!;
-    if (c !== 0x20 && c !== 0x09) {
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) {
       blank = false;
       break;
     }
@@ -84,7 +85,13 @@ function tryDocument(buf: Uint8Array): Uint8Array[] | undefined {
       items = [value];
     }
   } else return undefined;
-  return items.map((v) => encoder.encode(JSON.stringify(v)));
+  try {
+    return items.map((v) => encoder.encode(JSON.stringify(v)));
+  } catch {
+    // Nested deeper than JSON.stringify's recursion allows (JSON.parse has no such limit): not split as a document;
+    // its lines travel as they are and the splitter rejects what it cannot read.
+    return undefined;
+  }
 }
 
 function trim(buf: Uint8Array): Uint8Array {

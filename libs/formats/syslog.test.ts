@@ -238,3 +238,37 @@ describe('SyslogFrameDecoder', () => {
     }
   });
 });
+
+describe('SyslogFrameDecoder under one-byte packets', () => {
+  it('frames the same messages as one push, buffering at most one message', () => {
+    const stream = enc.encode(`<13>Mar 11 12:00:00 h a: ${'x'.repeat(30_000)}\r\n\n<13>short\n${'y'.repeat(40_000)}\n<14>last`);
+    for (const framing of ['newline', 'octet-counted'] as const) {
+      const input = framing === 'newline' ? stream : enc.encode(`30 ${'z'.repeat(30)}5 hello70000 ${'q'.repeat(70_000)}2 ok`);
+      const whole = frameSyslog(input, { framing, maxMessageBytes: 32 * 1024 });
+      const d = new SyslogFrameDecoder({ framing, maxMessageBytes: 32 * 1024 });
+      const got: string[] = [];
+      let errors = 0;
+      let maxBuffered = 0;
+      for (let i = 0; i < input.length; i++) {
+        const o = d.push(input.subarray(i, i + 1));
+        got.push(...text(o));
+        errors += o.errors.length;
+        maxBuffered = Math.max(maxBuffered, d.buffered);
+      }
+      const end = d.end();
+      got.push(...text(end));
+      errors += end.errors.length;
+      expect(got).toEqual(text(whole));
+      expect(errors).toBe(whole.errors.length);
+      expect(maxBuffered).toBeLessThanOrEqual(32 * 1024 + 12);
+    }
+  });
+
+  it('waits for the byte after a full 10-digit count that ends a packet instead of failing the stream', () => {
+    const d = new SyslogFrameDecoder({ framing: 'octet-counted', maxMessageBytes: 64 });
+    const first = d.push(enc.encode('4294967296'));
+    expect(first.errors).toEqual([]);
+    const second = d.push(enc.encode(' <13>x'));
+    expect(second.errors).toEqual([{ reason: 'message of 4294967296 bytes exceeds the limit of 64', fatal: false }]);
+  });
+});

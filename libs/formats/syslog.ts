@@ -309,7 +309,15 @@ const MAX_COUNT_DIGITS = 10;
 export class SyslogFrameDecoder {
   readonly framing: SyslogFraming;
   readonly maxMessageBytes: number;
-  private buf: Uint8Array = new Uint8Array(0);
+  /**
+   * Buffered bytes are store[head, tail): appended in place (capacity doubles) and searched for LF only past
+   * `noLfBefore`, so a message trickling in one byte per packet costs linear, not quadratic, time.
+   */
+  private store: Uint8Array = new Uint8Array(0);
+  private head = 0;
+  private tail = 0;
+  /** Newline framing: store[head, noLfBefore) is known to hold no LF. */
+  private noLfBefore = 0;
   /** Bytes of an oversized octet-counted frame still to drop. */
   private skipCount = 0;
   /** Dropping an oversized line up to its LF. */
@@ -324,7 +332,31 @@ export class SyslogFrameDecoder {
 
   /** Bytes held waiting for the rest of a message. */
   get buffered(): number {
-    return this.buf.length;
+    return this.tail - this.head;
+  }
+
+  private append(data: Uint8Array): void {
+    if (this.tail + data.length > this.store.length) {
+      const held = this.tail - this.head;
+      const need = held + data.length;
+      if (need <= this.store.length / 2) this.store.copyWithin(0, this.head, this.tail);
+      else {
+        const grown = new Uint8Array(Math.max(2 * need, 1024));
+        grown.set(this.store.subarray(this.head, this.tail), 0);
+        this.store = grown;
+      }
+      this.noLfBefore = Math.max(0, this.noLfBefore - this.head);
+      this.head = 0;
+      this.tail = held;
+    }
+    this.store.set(data, this.tail);
+    this.tail += data.length;
+  }
+
+  private clear(): void {
+    this.head = 0;
+    this.tail = 0;
+    this.noLfBefore = 0;
   }
 
   push(chunk: Uint8Array): FrameOutput {
@@ -342,7 +374,7 @@ export class SyslogFrameDecoder {
       this.skipLine = false;
       data = data.subarray(lf + 1);
     }
-    this.buf = this.buf.length === 0 ? data : concat(this.buf, data);
+    this.append(data);
     this.drain(out, false);
     return out;
   }
@@ -351,16 +383,16 @@ export class SyslogFrameDecoder {
   end(): FrameOutput {
     const out: FrameOutput = { messages: [], errors: [] };
     if (!this.failed) this.drain(out, true);
-    if (this.buf.length > 0 && !this.failed) out.errors.push({ reason: `stream ended inside a frame (${this.buf.length} bytes left)`, fatal: false });
-    this.buf = new Uint8Array(0);
+    if (this.buffered > 0 && !this.failed) out.errors.push({ reason: `stream ended inside a frame (${this.buffered} bytes left)`, fatal: false });
+    this.clear();
     this.skipCount = 0;
     this.skipLine = false;
     return out;
   }
 
   private drain(out: FrameOutput, final: boolean): void {
-    let p = 0;
-    const b = this.buf;
+    let p = this.head;
+    const b = this.store.subarray(0, this.tail);
     while (p < b.length) {
       const c = b[p]!;
       if (c === LF || c === CR || c === 0) {
@@ -372,11 +404,12 @@ export class SyslogFrameDecoder {
         let q = p;
         let len = 0;
         while (q < b.length && q - p < MAX_COUNT_DIGITS && b[q]! >= 0x30 && b[q]! <= 0x39) len = len * 10 + (b[q++]! - 0x30);
-        if (q === b.length && q - p < MAX_COUNT_DIGITS) break; // count still arriving
+        // Count still arriving (even with all MAX_COUNT_DIGITS digits in: the byte after them decides).
+        if (q === b.length) break;
         if (q === p || b[q] !== SP || b[p] === 0x30) {
           out.errors.push({ reason: `invalid octet count at "${printable(b.subarray(p, p + 12))}"`, fatal: true });
           this.failed = true;
-          this.buf = new Uint8Array(0);
+          this.clear();
           return;
         }
         const start = q + 1;
@@ -396,8 +429,9 @@ export class SyslogFrameDecoder {
         p = start + len;
         continue;
       }
-      const lf = b.indexOf(LF, p);
+      const lf = b.indexOf(LF, Math.max(p, this.noLfBefore));
       if (lf === -1) {
+        this.noLfBefore = b.length;
         const tail = b.length - p;
         if (tail > this.maxMessageBytes) {
           out.errors.push({ reason: `line longer than the limit of ${this.maxMessageBytes} bytes without a newline`, fatal: false });
@@ -412,7 +446,8 @@ export class SyslogFrameDecoder {
       this.emitLine(out, b, p, lf);
       p = lf + 1;
     }
-    this.buf = p >= b.length ? new Uint8Array(0) : b.slice(p);
+    if (p >= b.length) this.clear();
+    else this.head = p;
   }
 
   private emitLine(out: FrameOutput, b: Uint8Array, start: number, end: number): void {
@@ -431,13 +466,6 @@ function looksCounted(b: Uint8Array, p: number): boolean {
   while (q < b.length && q - p <= MAX_COUNT_DIGITS && b[q]! >= 0x30 && b[q]! <= 0x39) q++;
   if (q === b.length) return q - p <= MAX_COUNT_DIGITS;
   return b[q] === SP && q - p <= MAX_COUNT_DIGITS;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 function printable(b: Uint8Array): string {

@@ -1,6 +1,6 @@
 // Quarantine envelopes: a record that failed parsing or an expectation travels with its reason, raw bytes and lineage
 // to quarantine.<stage>.<table>, where the sink keeps it for inspection and replay.
-import { H, packLines } from './envelope.ts';
+import { DEFAULT_MAX_BATCH_BYTES, H, packLines } from './envelope.ts';
 import type { OutputMessage } from './publisher.ts';
 import { subjects } from './topology.ts';
 
@@ -26,7 +26,11 @@ export function quarantineOutputs(stage: string, table: string, records: Quarant
   // A record too big for one envelope still must not vanish: keep its head and say so.
   const trimmed = oversized.map((b) => {
     const r = JSON.parse(new TextDecoder().decode(b)) as QuarantineRecord;
-    return enc.encode(JSON.stringify({ ...r, raw: r.raw.slice(0, 256 * 1024), reason: `${r.reason} (raw truncated from ${r.raw.length} chars)` }));
+    // Cut until the encoded record fits: escapes (`\\`, `\"`, `\u0000`) and multi-byte characters make bytes > chars.
+    for (let keep = 256 * 1024; ; keep = Math.floor(keep / 2)) {
+      const out = enc.encode(JSON.stringify({ ...r, raw: r.raw.slice(0, keep), reason: `${r.reason} (raw truncated from ${r.raw.length} chars)` }));
+      if (out.length < DEFAULT_MAX_BATCH_BYTES || keep === 0) return out;
+    }
   });
   const all = trimmed.length ? [...bodies, ...packLines(trimmed).bodies] : bodies;
   return all.map((b) => ({

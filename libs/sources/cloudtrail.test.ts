@@ -278,3 +278,18 @@ describe('broken input', () => {
     }
   });
 });
+
+describe('containers that carry nothing or events without a message', () => {
+  it('counts an empty Records file and an empty DATA_MESSAGE as skipped, rejects log events without a message', () => {
+    const r = cloudtrailFamily.route(
+      ['{"Records":[]}', '{"messageType":"DATA_MESSAGE","logEvents":[]}', '{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1},"x"]}'].map((s) => enc.encode(s)),
+      ctx,
+    );
+    expect(r.routed).toEqual([]);
+    expect(r.skipped).toBe(2);
+    expect(r.rejected.map((x) => [dec.decode(x.raw), x.rule, x.reason])).toEqual([
+      ['{"id":"1","timestamp":1}', 'parse', 'CloudWatch Logs event without a string "message"'],
+      ['"x"', 'parse', 'CloudWatch Logs event without a string "message"'],
+    ]);
+  });
+});

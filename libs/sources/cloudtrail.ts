@@ -5,9 +5,9 @@
 import { parseTimestampMicros } from '@sluice/tables';
 import { CLOUDTRAIL_CATEGORY, cloudtrailTables, cloudtrail as cloudtrailTable } from '@sluice/tables/cloudtrail';
 import type { ColumnDef, ColumnType } from '@sluice/tables';
-import { encodeJson, recordsArrayOf } from './jsonRecords.ts';
+import { encodeJson, recordsArrayOf, routeGuarded } from './jsonRecords.ts';
 import { RecordError, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
-import { cloudWatchMessages } from './vpcflow.ts';
+import { cloudWatchMessages, rejectCloudWatchEvents } from './vpcflow.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const enc = new TextEncoder();
@@ -48,6 +48,8 @@ function routeValue(value: unknown, raw: Uint8Array, out: Out): void {
   }
   const items = recordsArrayOf(value);
   if (items) {
+    // An empty log file carries no event: counted as skipped, not lost without trace.
+    if (items.length === 0) out.skipped++;
     for (const item of items) {
       const bytes = encodeJson(item);
       if (isObject(item)) out.routed.push({ category: CLOUDTRAIL_CATEGORY, record: bytes });
@@ -66,12 +68,13 @@ function routeValue(value: unknown, raw: Uint8Array, out: Out): void {
   }
   if (messages) {
     // CloudTrail → CloudWatch Logs: each message is one event's JSON text.
-    for (const m of messages) {
+    for (const m of messages.messages) {
       const bytes = enc.encode(m);
       const p = parse(bytes);
       if ('value' in p) routeValue(p.value, bytes, out);
       else out.rejected.push({ raw: bytes, ...p });
     }
+    rejectCloudWatchEvents(messages, out);
     return;
   }
   out.routed.push({ category: CLOUDTRAIL_CATEGORY, record: raw });
@@ -190,13 +193,11 @@ export const cloudtrailFamily: SourceFamily = {
   route(records): RouteResult {
     const out: Out = { routed: [], rejected: [], skipped: 0 };
     for (const raw of records) {
-      try {
+      routeGuarded(raw, out, () => {
         const p = parse(raw);
         if ('value' in p) routeValue(p.value, raw, out);
         else out.rejected.push({ raw, ...p });
-      } catch (e) {
-        out.rejected.push({ raw, rule: 'route', reason: `unexpected: ${e instanceof Error ? e.message : String(e)}` });
-      }
+      });
     }
     return out;
   },

@@ -196,3 +196,10 @@ describe('dhcp expectations and errors', () => {
     }
   });
 });
+
+describe('hostile DHCP messages', () => {
+  it('parses a message with 400 kB of blanks inside it (trailing-blank trim once rescanned them: quadratic) and trims literal \\n', () => {
+    const rec = parseDhcpMessage(`DHCPDECLINE of 10.0.0.7 from 00:11:22:33:44:66 (${' '.repeat(400_000)}printer) via eth2: abandoned \\n \\n`);
+    expect(rec).toMatchObject({ event_type: 'DECLINE', ip: '10.0.0.7', interface: 'eth2', detail: 'abandoned' });
+  });
+});

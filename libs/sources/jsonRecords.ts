@@ -45,22 +45,49 @@ export function routeJson(
   categoryOf: (record: unknown) => string | undefined,
   explode?: (value: unknown) => unknown[] | undefined,
 ): RouteResult {
-  const routed: Routed[] = [];
-  const rejected: Rejected[] = [];
+  const out: GuardedOutput = { routed: [], rejected: [], skipped: 0 };
   for (const raw of records) {
     const parsed = parseJsonRecord(raw);
     if (!('value' in parsed)) {
-      rejected.push(parsed);
+      out.rejected.push(parsed);
       continue;
     }
-    const items = explode?.(parsed.value);
-    if (items) {
-      for (const item of items) routed.push({ category: categoryOf(item) ?? UNKNOWN_CATEGORY, record: encodeJson(item) });
-    } else {
-      routed.push({ category: categoryOf(parsed.value) ?? UNKNOWN_CATEGORY, record: raw });
-    }
+    routeGuarded(raw, out, () => {
+      const items = explode?.(parsed.value);
+      if (items) {
+        // An empty container carries no event: counted as skipped rather than vanishing.
+        if (items.length === 0) out.skipped++;
+        for (const item of items) out.routed.push({ category: categoryOf(item) ?? UNKNOWN_CATEGORY, record: encodeJson(item) });
+      } else {
+        out.routed.push({ category: categoryOf(parsed.value) ?? UNKNOWN_CATEGORY, record: raw });
+      }
+    });
   }
-  return { routed, rejected };
+  return out;
+}
+
+export interface GuardedOutput {
+  routed: Routed[];
+  rejected: Rejected[];
+  skipped: number;
+}
+
+/**
+ * Routes one raw record with `fn`; if it throws (JSON nested deeper than JSON.stringify can re-serialise, a value no
+ * rule foresaw), its partial output is undone and the whole record is rejected: route() must never throw.
+ */
+export function routeGuarded(raw: Uint8Array, out: GuardedOutput, fn: () => void): void {
+  const routed = out.routed.length;
+  const rejected = out.rejected.length;
+  const skipped = out.skipped;
+  try {
+    fn();
+  } catch (e) {
+    out.routed.length = routed;
+    out.rejected.length = rejected;
+    out.skipped = skipped;
+    out.rejected.push({ raw, rule: 'route', reason: `cannot route record: ${e instanceof Error ? e.message : String(e)}` });
+  }
 }
 
 /** The elements of `{"records":[...]}` / `{"Records":[...]}`, else undefined. */

@@ -566,3 +566,22 @@ describe('threatintel family: broken input', () => {
     }
   });
 });
+
+describe('threatintel family: hostile documents', () => {
+  const ctx = { source: 's', object: 'feeds/x.json', preamble: [] };
+  it('counts an empty feed document as skipped and rejects one nested too deeply, never throwing', () => {
+    const deep = '['.repeat(100_000) + '1' + ']'.repeat(100_000);
+    const raw = enc.encode(`{"type":"bundle","objects":[${deep}]}`);
+    const r = family.route([enc.encode('[]'), raw], ctx);
+    expect(r.routed).toEqual([]);
+    expect(r.skipped).toBe(1);
+    expect(r.rejected).toEqual([{ raw, rule: 'route', reason: 'cannot route record: Maximum call stack size exceeded' }]);
+  });
+
+  it('reads a STIX pattern with a 200 kB run of name characters (once quadratic) and finds its comparison', () => {
+    const pattern = `[${'a'.repeat(200_000)} AND ipv4-addr:value = '198.51.100.7']`;
+    const bundle = { type: 'bundle', objects: [{ type: 'indicator', id: 'indicator--1', pattern, pattern_type: 'stix', valid_from: '2024-03-01T00:00:00Z' }] };
+    const r = family.route([enc.encode(JSON.stringify(bundle))], ctx);
+    expect(r.routed.map((x) => (JSON.parse(dec.decode(x.record)) as { indicator: string }).indicator)).toEqual(['198.51.100.7']);
+  });
+});

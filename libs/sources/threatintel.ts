@@ -2,7 +2,7 @@
 // each feed container into one small normalised JSON object per indicator (category `ioc`, table `iocs`).
 import { parseCsvLine } from '@sluice/formats';
 import { IOC_CATEGORY, ipTypeOf, isIocType, normaliseIndicator, threatintelTables, type IocType } from '@sluice/tables/threatintel';
-import { encodeJson } from './jsonRecords.ts';
+import { encodeJson, routeGuarded } from './jsonRecords.ts';
 import { RecordError, UNKNOWN_CATEGORY, type RecordContext, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 
 type Json = Record<string, unknown>;
@@ -376,8 +376,12 @@ function mispEvent(ev: Json, out: RouteOutput): void {
 
 // ---- STIX 2.1 -----------------------------------------------------------------------------------------------------
 
-/** `object:path = 'value'` comparisons of a STIX pattern (operators other than `=` are not indicators by value). */
-const STIX_COMPARISON = /([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'/g;
+/**
+ * `object:path = 'value'` comparisons of a STIX pattern (operators other than `=` are not indicators by value). The
+ * lookbehind starts a match only at the start of a type name: without it a long run of name characters is rescanned
+ * from every position (quadratic: a 40 KB hostile pattern took 15 s).
+ */
+const STIX_COMPARISON = /(?<![a-z0-9-])([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'/g;
 
 function stixType(path: string, value: string): string {
   const hash = /^file:hashes\.'?([A-Za-z0-9-]+)'?$/.exec(path);
@@ -676,12 +680,18 @@ export function routeThreatIntel(records: Uint8Array[], ctx: RecordContext): Rou
         out.rejectRaw(raw, 'parse', `invalid JSON: ${(e as Error).message}`);
         continue;
       }
-      out.begin(value, raw);
-      extract(value, out, 0);
+      routeGuarded(raw, out, () => {
+        const before = out.routed.length + out.rejected.length + out.skipped;
+        out.begin(value, raw);
+        extract(value, out, 0);
+        // An empty feed document (`[]`, `{"results":[]}`) carries no indicator: counted as skipped, not lost.
+        if (out.routed.length + out.rejected.length + out.skipped === before) out.skipped++;
+      });
       continue;
     }
     if (header === undefined) header = csvHeaderOf(ctx.preamble);
-    csvRow(text, raw, header, out);
+    const h = header;
+    routeGuarded(raw, out, () => csvRow(text, raw, h, out));
   }
   return { routed: out.routed, rejected: out.rejected, skipped: out.skipped };
 }

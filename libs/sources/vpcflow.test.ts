@@ -285,3 +285,18 @@ describe('broken input', () => {
     }
   });
 });
+
+describe('CloudWatch Logs batches with broken events', () => {
+  it('rejects events without a message (one nested too deeply to re-serialise rejects its batch) instead of losing them', () => {
+    const ctx = { source: 'vpc', object: 'cwl:0', preamble: [] };
+    const line = '2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 5000 6 1 40 1700000000 1700000060 ACCEPT OK';
+    const ok = vpcflowFamily.route([enc.encode(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1"},{"message":"${line}"}]}`)], ctx);
+    expect(ok.routed.map((x) => dec.decode(x.record))).toEqual([line]);
+    expect(ok.rejected.map((x) => [dec.decode(x.raw), x.rule])).toEqual([['{"id":"1"}', 'parse']]);
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const raw = enc.encode(`{"messageType":"DATA_MESSAGE","logEvents":[${deep},{"message":"${line}"}]}`);
+    const bad = vpcflowFamily.route([raw], ctx);
+    expect(bad.routed).toEqual([]);
+    expect(bad.rejected).toEqual([{ raw, rule: 'route', reason: 'cannot route record: Maximum call stack size exceeded' }]);
+  });
+});

@@ -12,7 +12,7 @@ import {
   VpcFlowFormatError,
   type VpcFlowRecord,
 } from '@sluice/formats';
-import { encodeJson } from './jsonRecords.ts';
+import { encodeJson, routeGuarded } from './jsonRecords.ts';
 import { RecordError, type Rejected, type RouteResult, type Routed, type SourceFamily } from './sourceFamily.ts';
 import { VPC_FLOW_CATEGORY, vpcflowTables } from '@sluice/tables/vpcflow';
 
@@ -25,18 +25,29 @@ function firstByte(raw: Uint8Array): number {
   return -1;
 }
 
-/** CloudWatch Logs subscription payload (`{"messageType":"DATA_MESSAGE","logEvents":[{"message":…}]}`) → its messages. */
-export function cloudWatchMessages(value: unknown): string[] | 'control' | undefined {
+/**
+ * CloudWatch Logs subscription payload (`{"messageType":"DATA_MESSAGE","logEvents":[{"message":…}]}`) → its messages,
+ * and the log events that carry no string message (each must still be accounted for: the caller rejects them).
+ */
+export function cloudWatchMessages(value: unknown): { messages: string[]; invalid: unknown[] } | 'control' | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   if (o.messageType === 'CONTROL_MESSAGE') return 'control';
   if (o.messageType !== 'DATA_MESSAGE' || !Array.isArray(o.logEvents)) return undefined;
-  const out: string[] = [];
+  const messages: string[] = [];
+  const invalid: unknown[] = [];
   for (const e of o.logEvents as unknown[]) {
     const m = e && typeof e === 'object' ? (e as Record<string, unknown>).message : undefined;
-    if (typeof m === 'string') out.push(m);
+    if (typeof m === 'string') messages.push(m);
+    else invalid.push(e);
   }
-  return out;
+  return { messages, invalid };
+}
+
+/** Rejections for CloudWatch Logs events without a message; an empty DATA_MESSAGE counts as skipped. */
+export function rejectCloudWatchEvents(cw: { messages: string[]; invalid: unknown[] }, out: { rejected: Rejected[]; skipped: number }): void {
+  for (const e of cw.invalid) out.rejected.push({ raw: encodeJson(e), rule: 'parse', reason: 'CloudWatch Logs event without a string "message"' });
+  if (cw.messages.length === 0 && cw.invalid.length === 0) out.skipped++;
 }
 
 function routeOne(raw: Uint8Array, state: { header?: string[] }, out: RouteResult & { skipped: number }): void {
@@ -57,7 +68,10 @@ function routeOne(raw: Uint8Array, state: { header?: string[] }, out: RouteResul
     }
     const messages = cloudWatchMessages(value);
     if (messages === 'control') out.skipped++;
-    else if (messages) for (const m of messages) out.routed.push({ category: VPC_FLOW_CATEGORY, record: enc.encode(m) });
+    else if (messages) {
+      for (const m of messages.messages) out.routed.push({ category: VPC_FLOW_CATEGORY, record: enc.encode(m) });
+      rejectCloudWatchEvents(messages, out);
+    }
     else out.routed.push({ category: VPC_FLOW_CATEGORY, record: raw });
     return;
   }
@@ -143,13 +157,7 @@ export const vpcflowFamily: SourceFamily = {
   route(records): RouteResult {
     const out = { routed: [] as Routed[], rejected: [] as Rejected[], skipped: 0 };
     const state: { header?: string[] } = {};
-    for (const raw of records) {
-      try {
-        routeOne(raw, state, out);
-      } catch (e) {
-        out.rejected.push({ raw, rule: 'route', reason: `unexpected: ${e instanceof Error ? e.message : String(e)}` });
-      }
-    }
+    for (const raw of records) routeGuarded(raw, out, () => routeOne(raw, state, out));
     return out;
   },
   decode(record, _category, ctx) {
