@@ -123,3 +123,13 @@ fuzz: deps
 	npx tsx test/fuzz/main.ts --seconds 60
 fuzz-ci: deps
 	npx tsx test/fuzz/main.ts --seconds 6
+
+# The chaos suite (docs/GUARANTEES.md): the whole pipeline with replicas, ≥1 M generated events, kill -9 of every
+# service kind and of nats-server, crash points, backpressure and scaling; exact counts in every layer at the end.
+.PHONY: chaos chaos-ci
+chaos: deps
+	scripts/install-current-nats-server.sh
+	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx tsx test/chaos/main.ts
+chaos-ci: deps
+	scripts/install-current-nats-server.sh
+	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx tsx test/chaos/main.ts --events 100000 --faults 2 --chunk 2500 --seed 1

@@ -1,6 +1,6 @@
 // Runs a local nats-server with JetStream for `sluice dev` / `sluice demo` (store in the work folder).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { findNatsServer } from './natsBinary.ts';
@@ -11,6 +11,16 @@ export interface LocalNats {
   process: ChildProcess;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** kill -9 (no flush, like a power cut of the process) and start again on the same store folder. */
+  crash(): Promise<void>;
+}
+
+export interface LocalNatsOptions {
+  /**
+   * JetStream `sync_interval: always`: fsync every write before acknowledging it (nats-server ≥ 2.10; the default
+   * syncs every 2 min, so acknowledged writes can be lost on an OS crash or power cut).
+   */
+  syncAlways?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -25,14 +35,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalNats(workDir: string, port?: number): Promise<LocalNats> {
+export async function startLocalNats(workDir: string, port?: number, opts: LocalNatsOptions = {}): Promise<LocalNats> {
   const bin = findNatsServer();
   if (!bin) throw new Error('nats-server not found. Install it (Debian: apt-get install nats-server; or go install github.com/nats-io/nats-server/v2@latest) or set NATS_SERVER_BIN.');
   const p = port ?? (await freePort());
   const storeDir = join(workDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(p), '-sd', storeDir];
+  if (opts.syncAlways) {
+    const conf = join(workDir, 'nats-server.conf');
+    // The store folder stays on the command line (-sd): nats-server refuses it in both places.
+    writeFileSync(conf, 'jetstream {\n  sync_interval: always\n}\n');
+    args.push('-c', conf);
+  }
   const launch = async () => {
-    const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(p), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
     const deadline = Date.now() + 15_000;
@@ -50,6 +67,10 @@ export async function startLocalNats(workDir: string, port?: number): Promise<Lo
     stop: () => stopChild(handle.process),
     async restart() {
       await stopChild(handle.process);
+      handle.process = await launch();
+    },
+    async crash() {
+      await stopChild(handle.process, 'SIGKILL');
       handle.process = await launch();
     },
   };

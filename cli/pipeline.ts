@@ -31,6 +31,14 @@ export interface PipelineOptions {
   sources?: readonly LocalSource[];
   /** streams.eventPartitions (and rawPartitions) in the generated config; default 1 for one sink, 4 (at least K) for K replicas. */
   eventPartitions?: number;
+  /**
+   * Processes per stateless service (default 1 each, named as usual). N > 1 starts `<name>-0` … `<name>-<N-1>` with
+   * the same arguments: they share the service's durable consumers (e.g. `replicas: { splitter: 2, parser: 2 }`,
+   * where `parser` counts for every parser process).
+   */
+  replicas?: { splitter?: number; parser?: number; enricher?: number; notifier?: number };
+  /** Detector processes (default 1, named `detector`). K > 1 starts `detector-0` … with `--set detector.replica=i --set detector.replicas=K`. */
+  detectorReplicas?: number;
 }
 
 export interface ServiceProcess {
@@ -53,6 +61,10 @@ export interface Pipeline {
   /** SIGKILL (or another signal) one service; `restart` starts it again with the same arguments. */
   kill(name: string, signal?: NodeJS.Signals): Promise<number | null>;
   restart(name: string, env?: Record<string, string>): Promise<void>;
+  /** Starts one more service process (scaling up, or a replica with other arguments). */
+  launch(name: string, script: string, args: string[], env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Stops one service process (SIGTERM, then SIGKILL after 30 s) and forgets it (scaling down). */
+  remove(name: string): Promise<number | null>;
   stop(): Promise<Map<string, number | null>>;
 }
 
@@ -64,23 +76,36 @@ export interface LocalSource {
 /** Sources of the local pipeline, one per family: each has an inbox folder `inbox/<source>` watched by the collector. */
 export const LOCAL_SOURCES: readonly LocalSource[] = Object.keys(families).map((f) => ({ source: f, family: f }));
 
-export function serviceList(sinkReplicas = 1, sources: readonly LocalSource[] = LOCAL_SOURCES): { name: string; script: string; args: string[] }[] {
+export function serviceList(
+  sinkReplicas = 1,
+  sources: readonly LocalSource[] = LOCAL_SOURCES,
+  scale: Pick<PipelineOptions, 'replicas' | 'detectorReplicas'> = {},
+): { name: string; script: string; args: string[] }[] {
   const s = (n: string) => join(REPO_ROOT, 'services', n, 'main.ts');
   const others = sources.filter((src) => src.source !== 'defender');
   const sinks =
     sinkReplicas <= 1
       ? [{ name: 'sink', script: s('sink'), args: [] as string[] }]
       : Array.from({ length: sinkReplicas }, (_, i) => ({ name: `sink-${i}`, script: s('sink'), args: ['--set', `sink.replica=${i}`, '--set', `sink.replicas=${sinkReplicas}`] }));
+  const many = (n: number | undefined, list: { name: string; script: string; args: string[] }[]) =>
+    (n ?? 1) <= 1 ? list : list.flatMap((x) => Array.from({ length: n! }, (_, i) => ({ ...x, name: `${x.name}-${i}` })));
+  const k = scale.detectorReplicas ?? 1;
+  const detectors =
+    k <= 1
+      ? [{ name: 'detector', script: s('detector'), args: [] as string[] }]
+      : Array.from({ length: k }, (_, i) => ({ name: `detector-${i}`, script: s('detector'), args: ['--set', `detector.replica=${i}`, '--set', `detector.replicas=${k}`] }));
   return [
     { name: 'collector', script: s('collector'), args: [] },
-    { name: 'splitter', script: s('splitter'), args: [] },
+    ...many(scale.replicas?.splitter, [{ name: 'splitter', script: s('splitter'), args: [] }]),
     // Defender (the busiest, 23 categories) gets its own parser process; one more parses every other source
     // (one consumer per category each), to keep a laptop pipeline to a handful of processes.
-    ...sources.filter((src) => src.source === 'defender').map((src) => ({ name: `parser-${src.source}`, script: s('parser'), args: ['--source', src.source, '--family', src.family] })),
-    ...(others.length ? [{ name: 'parser-others', script: s('parser'), args: ['--set', `parser.sources=${JSON.stringify(others)}`] }] : []),
-    { name: 'enricher', script: s('enricher'), args: [] },
-    { name: 'detector', script: s('detector'), args: [] },
-    { name: 'notifier', script: s('notifier'), args: [] },
+    ...many(scale.replicas?.parser, [
+      ...sources.filter((src) => src.source === 'defender').map((src) => ({ name: `parser-${src.source}`, script: s('parser'), args: ['--source', src.source, '--family', src.family] })),
+      ...(others.length ? [{ name: 'parser-others', script: s('parser'), args: ['--set', `parser.sources=${JSON.stringify(others)}`] }] : []),
+    ]),
+    ...many(scale.replicas?.enricher, [{ name: 'enricher', script: s('enricher'), args: [] }]),
+    ...detectors,
+    ...many(scale.replicas?.notifier, [{ name: 'notifier', script: s('notifier'), args: [] }]),
     ...sinks,
   ];
 }
@@ -138,7 +163,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     services.set(name, sp);
     return sp;
   };
-  for (const s of serviceList(o.sinkReplicas, o.sources)) launch(s.name, s.script, s.args, await freePort());
+  for (const s of serviceList(o.sinkReplicas, o.sources, o)) launch(s.name, s.script, s.args, await freePort());
   const pipeline: Pipeline = {
     configFile: file,
     inbox,
@@ -157,6 +182,17 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       if (!sp) throw new Error(`no service ${name}`);
       if (sp.child.exitCode === null && sp.child.signalCode === null) await stopChild(sp.child);
       launch(name, sp.script, sp.args, sp.port, env);
+    },
+    async launch(name, script, args, env) {
+      if (services.has(name)) throw new Error(`service ${name} exists`);
+      return launch(name, script, args, await freePort(), env);
+    },
+    async remove(name) {
+      const sp = services.get(name);
+      if (!sp) throw new Error(`no service ${name}`);
+      await stopChild(sp.child, 'SIGTERM', 30_000);
+      services.delete(name);
+      return sp.child.exitCode;
     },
     async stop() {
       const codes = new Map<string, number | null>();

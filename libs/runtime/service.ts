@@ -103,11 +103,18 @@ export async function runService<C>(def: ServiceDefinition<C>, argv = process.ar
   }
 }
 
+/**
+ * JetStream API requests (stream / consumer info, create, delete) at start: on a busy server with
+ * `sync_interval: always` they can take longer than the client's 5 s default, and a sink recreating a few dozen
+ * consumers then crash-looped at start (the chaos suite saw it). Publishes keep their own timeout.
+ */
+export const JS_API_TIMEOUT_MS = 30_000;
+
 async function start<C>(def: ServiceDefinition<C>, config: CommonConfig & C, log: Logger): Promise<void> {
   const metrics = createMetrics(def.name);
   const nc = await connectNats({ ...config.nats, name: config.nats.name ?? `sluice-${def.name}` }, { maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   log.info({ server: nc.info?.version, url: redactUrl(config.nats.url) }, 'connected to NATS');
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { timeout: JS_API_TIMEOUT_MS });
   const js = jetstream(nc);
   await provisionTopology(nc, jsm, config);
 

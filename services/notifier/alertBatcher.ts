@@ -2,6 +2,7 @@
 // Slack: one group per (webhook, rule, entity) held for the aggregation window → one message with the count.
 // Event Hubs: one group per destination held for a short linger → one produce request / HTTPS batch.
 // A group is claimed in KV (compare-and-set) right before it is sent, so the claim lives only as long as the send.
+import { faultPoint } from '@sluice/runtime';
 import type { Alert } from '@sluice/slack';
 import type { ClaimResult, DeliveryLedger } from './deliveryLedger.ts';
 
@@ -155,6 +156,8 @@ export class AlertBatcher {
       mine.forEach((m) => settle(m.p, { kind: 'rejected', reason: outcome.reason }));
       return;
     }
+    // Fault tests kill here: delivered but not recorded (the documented at-least-once window).
+    faultPoint('notifier.afterSend');
     try {
       await this.o.ledger.commit(post, mine);
     } catch (e) {
