@@ -57,7 +57,8 @@ export interface CommitRequest {
   content: string;
   /** Unique id stored as commitInfo.txnId: recognizes our own commit after an ambiguous failure. */
   commitId: string;
-  txn?: { appId: string; version: number };
+  /** `exclusive`: any concurrent commit of the same appId is a conflict (its writer tracks its own inputs). */
+  txn?: { appId: string; version: number; exclusive?: boolean };
   /** Give up after this many lost races (each one means another writer committed). */
   maxAttempts?: number;
   /** Files this commit removes (fileIds, see location.ts): a winner removing any of them is a conflict. */
@@ -83,7 +84,7 @@ function checkWinner(req: CommitRequest, store: ObjectStore, version: number, ac
     }
     // Same appId at a lower version is that app's earlier batch and commutes with ours; at >= our version our
     // batch may be a duplicate, and committing would also move the app's recorded position backwards.
-    if ('txn' in a && req.txn && a.txn.appId === req.txn.appId && a.txn.version >= req.txn.version) {
+    if ('txn' in a && req.txn && a.txn.appId === req.txn.appId && (req.txn.exclusive || a.txn.version >= req.txn.version)) {
       throw new DeltaTxnConflictError(
         `Delta table ${req.root}: concurrent commit ${version} recorded txn ${a.txn.appId}@${a.txn.version} while we were committing @${req.txn.version}; not committed`,
         req.txn.appId,

@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@sluice/storage';
 import type { Table } from 'apache-arrow';
-import type { AddFile, Metadata, Protocol } from './actions.ts';
+import type { Action, AddFile, Metadata, Protocol } from './actions.ts';
 import { allNullColumn, flattenColumn, takeRows, valueAt, type FlatColumn } from './arrowColumns.ts';
 import { commitWithRetry, putIfAbsent } from './commit.ts';
 import { writeDataFile } from './dataFile.ts';
 import { DeltaError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
 import { stringifyJson } from './jsonText.ts';
-import { LOG_DIR } from './logFiles.ts';
+import { LOG_DIR, readCommit } from './logFiles.ts';
 import { resolveLocation, type LocationInput, type StoreOptions, type TableLocation } from './location.ts';
 import { checkpointInterval, writeCheckpoint } from './checkpointWrite.ts';
 import { applyCommits, loadState, refreshState, type LogState, type Snapshot } from './logReplay.ts';
@@ -37,8 +37,14 @@ export interface CreateOptions extends StoreOptions {
 }
 
 export interface AppendOptions {
-  /** Recorded atomically with the data; the append is refused if the table already has appId at >= version. */
-  txn?: { appId: string; version: number };
+  /**
+   * Recorded atomically with the data; the append is refused if the table already has appId at >= version.
+   * With `expected` instead: refused unless the table's appId is exactly at `expected` (-1: absent), so a writer
+   * that tracks which inputs each commit holds may record the same version again (inputs that arrived late).
+   */
+  txn?: { appId: string; version: number; expected?: number };
+  /** Extra commitInfo fields (e.g. which inputs this commit holds); readers ignore fields they do not know. */
+  commitInfo?: Record<string, unknown>;
   /** commitInfo.operation (default "WRITE"). */
   operation?: string;
   /** Overrides the table's policy (from openOrCreate; 'none' for open) for this append. */
@@ -128,6 +134,11 @@ export class DeltaTable {
     return next;
   }
 
+  /** The actions of commit `version`, or null when that commit file does not exist (never written, or cleaned up). */
+  readCommit(version: number): Promise<Action[] | null> {
+    return readCommit(this.store, version);
+  }
+
   private refresh(): Promise<LogState> {
     return this.serialized(async () => (this.state = await refreshState(this.state)));
   }
@@ -182,7 +193,17 @@ export class DeltaTable {
     if ('unsupported' in cols) {
       throw new DeltaError(`Delta table ${this.root}: column "${cols.unsupported.name}" has type ${JSON.stringify(cols.unsupported.type)}, which this library cannot write`);
     }
-    if (txn && currentTxn !== undefined && currentTxn >= txn.version) {
+    if (txn?.expected !== undefined) {
+      if (txn.version < txn.expected) throw new TypeError(`txn.version ${txn.version} is below txn.expected ${txn.expected}`);
+      if ((currentTxn ?? -1) !== txn.expected) {
+        throw new DeltaTxnConflictError(
+          `Delta table ${this.root}: txn ${txn.appId} is at version ${currentTxn ?? -1}, not the expected ${txn.expected}: another writer committed for it`,
+          txn.appId,
+          txn.version,
+          currentTxn ?? -1,
+        );
+      }
+    } else if (txn && currentTxn !== undefined && currentTxn >= txn.version) {
       throw new DeltaTxnConflictError(
         `Delta table ${this.root}: txn ${txn.appId} is already at version ${currentTxn} (>= ${txn.version}); batch already committed`,
         txn.appId,
@@ -232,6 +253,7 @@ export class DeltaTable {
             operationMetrics: { numFiles: String(adds.length), numOutputRows: String(data.numRows), numOutputBytes: String(outputBytes) },
             engineInfo: ENGINE,
             txnId: commitId,
+            ...opts.commitInfo,
           },
         },
       ];
@@ -245,7 +267,7 @@ export class DeltaTable {
         readVersion,
         content: lines.map(stringifyJson).join('\n') + '\n',
         commitId,
-        ...(txn ? { txn } : {}),
+        ...(txn ? { txn: { appId: txn.appId, version: txn.version, exclusive: txn.expected !== undefined } } : {}),
       });
       committed = { version, files: adds.map((a) => a.path), fileSizes: adds.map((a) => a.size), checkpointed: false };
     } catch (e) {

@@ -4,7 +4,7 @@ export { DeltaTable, type AppendOptions, type AppendResult, type CreateOptions, 
 export type { LocationInput, StoreOptions } from './location.ts';
 export { readTable } from './readTable.ts';
 export type { Snapshot } from './logReplay.ts';
-export type { AddFile, Metadata, Protocol, Txn } from './actions.ts';
+export type { Action, AddFile, Metadata, Protocol, Txn } from './actions.ts';
 export type { DeltaColumn, DeltaType, SchemaField } from './schema.ts';
 export { DeltaConflictError, DeltaError, DeltaLogError, DeltaProtocolError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
 export { optimize, type OptimizeOptions, type OptimizeResult, type PartitionValues } from './optimize.ts';

@@ -22,8 +22,8 @@ export function tableHandler(w: TableWriter, toTable: (m: InputMessage) => Table
       // would arrive behind newer commits and be skipped as already committed.
       throw e instanceof NonRetryableError ? e : new NonRetryableError(`cannot convert envelope for ${w.name}: ${(e as Error).message}`);
     }
-    // Already committed by an earlier run: nothing to check or write (write() resolves at once).
-    if (opts.checkSchema && msg.seq > w.committedSeq) {
+    // Already committed (by an earlier run, or a redelivery of a committed input): nothing to check or write.
+    if (opts.checkSchema && !(await w.isCommitted(msg.seq))) {
       const check = checkEnvelopeSchema(t, w.columns);
       if (!check.ok) return schemaQuarantine(msg, w.name, t, check.reason);
       w.addColumns(check.added);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ColumnBuilder } from '@sluice/columnar';
-import { readTable, type DeltaColumn } from '@sluice/delta';
+import { DeltaTable, readTable, type DeltaColumn } from '@sluice/delta';
 import { createLogger } from '@sluice/runtime';
 import { TableWriter } from './tableWriter.ts';
 
@@ -48,5 +48,58 @@ describe('TableWriter', () => {
 
     const bad: DeltaColumn[] = [{ name: 'id', type: 'string', nullable: false }, v2[1]!];
     await expect(open(root, bad)).rejects.toThrow(/id/);
+  });
+
+  describe('inputs redelivered after later ones were committed (JetStream does not keep order on redelivery)', () => {
+    const cols: DeltaColumn[] = [{ name: 'id', type: 'long', nullable: false }];
+    const ids = async (root: string) => (await readTable(root)).rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const fresh = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-tw-'));
+      dirs.push(dir);
+      return join(dir, 't');
+    };
+
+    it('writes a late input below the txn version once, and skips a redelivered committed one, also after a reopen', async () => {
+      const root = fresh();
+      const w = await open(root, cols);
+      await w.write(10, batch(cols, [{ id: 10 }]), 8);
+      await w.write(12, batch(cols, [{ id: 12 }]), 8);
+      await w.write(11, batch(cols, [{ id: 11 }]), 8); // lost in flight, redelivered after 12 was committed
+      await w.write(10, batch(cols, [{ id: 10 }]), 8); // committed, redelivered (ack lost)
+      expect(w.committedSeq).toBe(12);
+      expect(await ids(root)).toEqual([10, 11, 12]);
+
+      // A new process knows only the txn version: it reads the inputs of the recent commits back from the log.
+      const w2 = await open(root, cols);
+      expect(await w2.isCommitted(11)).toBe(true);
+      expect(await w2.isCommitted(9)).toBe(false);
+      await w2.write(11, batch(cols, [{ id: 11 }]), 8);
+      await w2.write(9, batch(cols, [{ id: 9 }]), 8);
+      expect(await ids(root)).toEqual([9, 10, 11, 12]);
+    });
+
+    it('treats commits without recorded inputs (older versions) as holding everything up to their txn version', async () => {
+      const root = fresh();
+      const t = await DeltaTable.openOrCreate(root, { name: 't', columns: cols, partitionBy: [] });
+      await t.append(batch(cols, [{ id: 20 }]), { txn: { appId: 'sink-t', version: 20 } });
+      const w = await open(root, cols);
+      expect(await w.isCommitted(15)).toBe(true);
+      expect(await w.isCommitted(21)).toBe(false);
+      await w.write(15, batch(cols, [{ id: 15 }]), 8);
+      await w.write(21, batch(cols, [{ id: 21 }]), 8);
+      expect(await ids(root)).toEqual([20, 21]);
+    });
+
+    it('two writers of one appId (a partition handed over): each input is in the table once', async () => {
+      const root = fresh();
+      const a = await open(root, cols);
+      await a.write(1, batch(cols, [{ id: 1 }]), 8);
+      const b = await open(root, cols);
+      await a.write(5, batch(cols, [{ id: 5 }]), 8);
+      await b.write(5, batch(cols, [{ id: 5 }]), 8); // conflict: a committed 5 after b opened
+      await b.write(6, batch(cols, [{ id: 6 }]), 8);
+      await b.write(3, batch(cols, [{ id: 3 }]), 8); // never committed by either: written
+      expect(await ids(root)).toEqual([1, 3, 5, 6]);
+    });
   });
 });

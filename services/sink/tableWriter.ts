@@ -1,7 +1,10 @@
-// Buffers one Delta table's incoming batches and commits them together with a txn (appId, last stream sequence),
-// so a replay after a crash writes nothing twice. Each input message's promise resolves only after its commit.
+// Buffers one Delta table's incoming batches and commits them together with a txn (appId, highest stream sequence
+// so far) and, in commitInfo, the exact input sequences the commit holds. JetStream redelivers a message that was
+// lost in flight (slow consumer, reconnect) after newer ones were committed, so "at or below the txn version" does
+// not mean "committed": such a late input is looked up in the recent commits and written when it is not there.
+// Each input message's promise resolves only after its commit.
 import { Table } from 'apache-arrow';
-import { DeltaError, DeltaTable, DeltaTxnConflictError, deltaTypeOf, type DeltaColumn } from '@sluice/delta';
+import { DeltaError, DeltaTable, DeltaTxnConflictError, deltaTypeOf, type Action, type DeltaColumn } from '@sluice/delta';
 import { faultPoint, type Logger } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 
@@ -27,6 +30,19 @@ export interface TableWriterStats {
   onCommitFailure?: (table: string, outcome: 'retry' | 'fatal') => void;
 }
 
+/** commitInfo field holding the input sequences of a commit (with the appId that wrote them). */
+export const INPUT_SEQS_FIELD = 'sluiceInputSeqs';
+const APP_ID_FIELD = 'sluiceAppId';
+/** Commits whose inputs are kept in memory; older ones are read back from the log when a late input needs them. */
+const HISTORY_LIMIT = 2000;
+
+/** One commit of this appId: its Delta version, its txn version (the high-water mark) and its input sequences. */
+interface CommitEntry {
+  version: number;
+  hw: number;
+  seqs: Set<number> | null;
+}
+
 export class TableWriter {
   private buffer: Pending[] = [];
   private rows = 0;
@@ -38,6 +54,13 @@ export class TableWriter {
   private readonly inBuffer = new Map<number, Promise<void>>();
   /** The table's columns as the next append will see them: its schema, pending definition columns, accepted new ones. */
   private known: DeltaColumn[] = [];
+  /** This appId's commits, oldest first; every commit of it at Delta versions >= scannedFrom is here. */
+  private history: CommitEntry[] = [];
+  private scannedFrom = 0;
+  /** Latest Delta version whose commits are reflected in `committed` and `history`. */
+  private lastVersion = -1;
+  /** Log scans for late inputs, one at a time. */
+  private scanning: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly name: string,
@@ -86,6 +109,8 @@ export class TableWriter {
     }
     const snap = await table.snapshot();
     w.committed = snap.txns.get(opts.appId) ?? -1;
+    w.lastVersion = snap.version;
+    w.scannedFrom = snap.version + 1;
     // Columns of a type this library cannot write are left out: the append refuses such tables anyway.
     w.known = snap.metadata.schema.flatMap((f) => {
       const type = deltaTypeOf(f.type);
@@ -112,11 +137,103 @@ export class TableWriter {
     for (const c of columns) if (!have.has(c.name.toLowerCase())) this.known.push({ ...c });
   }
 
-  /** Resolves once `data` (from input sequence `seq`) is committed, or at once if an earlier run committed it. */
+  /**
+   * Whether input `seq` is already in the table. Above the txn version: no. At or below it: only if a commit of
+   * this appId holds it. Commits are scanned newest first and only while their txn version is >= seq (a commit
+   * with a lower high-water mark cannot hold it). A commit without recorded inputs (older sluice) or a log that no
+   * longer reaches back far enough counts as holding it: the old high-water rule.
+   */
+  async isCommitted(seq: number): Promise<boolean> {
+    if (seq > this.committed) return false;
+    const found = this.lookup(seq);
+    if (found !== undefined) return found;
+    const scan = this.scanning.then(() => this.scanBack(seq));
+    this.scanning = scan.catch(() => undefined);
+    return scan;
+  }
+
+  /** From the commits in memory: true/false, or undefined when older commits must be read. */
+  private lookup(seq: number): boolean | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const e = this.history[i]!;
+      if (e.hw < seq) return false;
+      if (e.seqs === null || e.seqs.has(seq)) return true;
+    }
+    return this.scannedFrom <= 0 ? false : undefined;
+  }
+
+  private async scanBack(seq: number): Promise<boolean> {
+    for (;;) {
+      const found = this.lookup(seq);
+      if (found !== undefined) return found;
+      const v = this.scannedFrom - 1;
+      const actions = this.table ? await this.table.readCommit(v) : null;
+      if (!actions) {
+        this.log.warn({ table: this.name, seq, version: v }, 'log does not reach back to a late input; assuming it is committed');
+        return true;
+      }
+      const entry = this.entryOf(v, actions);
+      if (entry) this.history.unshift(entry);
+      this.scannedFrom = v;
+    }
+  }
+
+  /** This appId's commit in `actions`, if the commit holds one. */
+  private entryOf(version: number, actions: readonly Action[]): CommitEntry | undefined {
+    let hw: number | undefined;
+    let seqs: Set<number> | null = null;
+    for (const a of actions) {
+      if ('txn' in a && a.txn.appId === this.appId) hw = a.txn.version;
+      if ('commitInfo' in a && a.commitInfo[APP_ID_FIELD] === this.appId && Array.isArray(a.commitInfo[INPUT_SEQS_FIELD])) {
+        seqs = new Set((a.commitInfo[INPUT_SEQS_FIELD] as unknown[]).filter((x): x is number => typeof x === 'number'));
+      }
+    }
+    return hw === undefined ? undefined : { version, hw, seqs };
+  }
+
+  private remember(entry: CommitEntry): void {
+    this.history.push(entry);
+    this.lastVersion = Math.max(this.lastVersion, entry.version);
+    if (this.history.length > HISTORY_LIMIT) {
+      this.history.splice(0, this.history.length - HISTORY_LIMIT);
+      this.scannedFrom = this.history[0]!.version;
+    }
+  }
+
+  /** After a txn conflict: the commits another writer made for this appId since we last looked. */
+  private async catchUp(): Promise<void> {
+    if (!this.table) return;
+    for (let v = this.lastVersion + 1; ; v++) {
+      const actions = await this.table.readCommit(v);
+      if (!actions) break;
+      const entry = this.entryOf(v, actions);
+      if (entry) {
+        this.remember(entry);
+        this.committed = Math.max(this.committed, entry.hw);
+      }
+      this.lastVersion = v;
+    }
+  }
+
+  /** Resolves once `data` (from input sequence `seq`) is committed, or at once if it already is. */
   write(seq: number, data: Table, bytes: number): Promise<void> {
-    if (seq <= this.committed) return Promise.resolve();
     const already = this.inBuffer.get(seq);
-    if (already) return already; // redelivered while still buffered
+    if (already) return already; // redelivered while still buffered (or being looked up)
+    if (seq > this.committed) return this.enqueue(seq, data, bytes);
+    const p = this.isCommitted(seq).then((done) => {
+      if (done) {
+        this.inBuffer.delete(seq);
+        return;
+      }
+      this.inBuffer.delete(seq);
+      this.log.warn({ table: this.name, seq, committedSeq: this.committed }, 'input arrived after later ones were committed (redelivery); writing it');
+      return this.enqueue(seq, data, bytes);
+    });
+    this.inBuffer.set(seq, p);
+    return p;
+  }
+
+  private enqueue(seq: number, data: Table, bytes: number): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
       this.buffer.push({ seq, data, bytes, resolve, reject });
     });
@@ -144,19 +261,24 @@ export class TableWriter {
     this.rows = 0;
     this.bytes = 0;
     const started = performance.now();
-    const maxSeq = batch.reduce((m, p) => Math.max(m, p.seq), this.committed);
-    // One Table over all record batches: Table.concat in a loop re-merges schemas each time (quadratic).
-    const data = new Table(batch[0]!.data.schema, batch.flatMap((p) => p.data.batches));
+    let pending = batch;
+    let conflicts = 0;
     for (let attempt = 1; ; attempt++) {
+      const maxSeq = pending.reduce((m, p) => Math.max(m, p.seq), this.committed);
+      const seqs = pending.map((p) => p.seq);
+      // One Table over all record batches: Table.concat in a loop re-merges schemas each time (quadratic).
+      const data = new Table(pending[0]!.data.schema, pending.flatMap((p) => p.data.batches));
       try {
         this.table ??= await this.create();
         const res = await this.table.append(data, {
-          txn: { appId: this.appId, version: maxSeq },
+          txn: { appId: this.appId, version: maxSeq, expected: this.committed },
+          commitInfo: { [APP_ID_FIELD]: this.appId, [INPUT_SEQS_FIELD]: seqs },
           operation: 'STREAMING UPDATE',
           // Fault tests kill here: Parquet files written, commit not made; they become orphans for vacuum.
           beforeCommit: () => faultPoint('sink.beforeCommit'),
         });
         this.committed = maxSeq;
+        this.remember({ version: res.version, hw: maxSeq, seqs: new Set(seqs) });
         const seconds = (performance.now() - started) / 1000;
         this.stats.onCommit?.(this.name, data.numRows, res.files.length, seconds);
         this.stats.onCommitted?.(this.name, data, res.fileSizes, res.checkpointed);
@@ -164,11 +286,16 @@ export class TableWriter {
         break;
       } catch (e) {
         const err = e as Error;
-        if (err instanceof DeltaTxnConflictError && err.committedVersion >= maxSeq) {
-          // Another writer (or an earlier attempt of ours) already committed these sequences: nothing to write.
-          this.committed = err.committedVersion;
-          this.log.warn({ table: this.name, committedSeq: err.committedVersion }, 'batch already committed; acking without writing');
-          break;
+        if (err instanceof DeltaTxnConflictError && ++conflicts <= 20) {
+          // Another writer committed for this appId (a replica that owned the partition before us): write only the
+          // inputs none of its commits holds.
+          await this.catchUp();
+          const left: Pending[] = [];
+          for (const p of pending) if (!(await this.isCommitted(p.seq))) left.push(p);
+          this.log.warn({ table: this.name, committedSeq: this.committed, inputs: pending.length, alreadyCommitted: pending.length - left.length }, 'another writer committed for this appId; writing only what it did not');
+          pending = left;
+          if (pending.length === 0) break;
+          continue;
         }
         this.stats.onCommitFailure?.(this.name, attempt >= 5 ? 'fatal' : 'retry');
         if (attempt >= 5) {

@@ -331,7 +331,7 @@ describe.skipIf(skipReason !== '')('interop with Spark (delta-spark)', () => {
 
     // Our partitioned table: 27 appends with txns, checkpoints at versions 10 and 20.
     const ours = await DeltaTable.openOrCreate(t.ours, { columns: TYPES, partitionBy: ['p', 'day'], checkpointInterval: 10 });
-    for (let k = 0; k < OUR_COMMITS; k++) await ours.append(arrowOf(TYPES, ourRows(k)), { txn: { appId: 'sink', version: k } });
+    for (let k = 0; k < OUR_COMMITS; k++) await ours.append(arrowOf(TYPES, ourRows(k)), { txn: { appId: 'sink', version: k, expected: k - 1 }, commitInfo: { sluiceAppId: 'sink', sluiceInputSeqs: [k] } });
     expect(ours.lastCheckpointError).toBeUndefined();
     expect(readdirSync(join(t.ours, '_delta_log'))).toContain('00000000000000000020.checkpoint.parquet');
     // A copy whose commits up to the checkpoint are gone (log cleanup): Spark must rebuild the state from our checkpoint.
