@@ -18,6 +18,8 @@ export interface PartitionState<S extends KeyState, P = unknown> {
   local: P;
   /** input → last stream sequence applied to this partition. */
   positions: Map<string, number>;
+  /** input → the position restored from a snapshot (0 = none): what the snapshot covers, unseen by this run. */
+  floors: Map<string, number>;
   /** Alerts raised from this partition's rows, not yet confirmed published (alert id → alert). */
   pending: Map<string, Alert>;
 }
@@ -47,8 +49,17 @@ export interface ApplyResult {
   replayed: number;
 }
 
+/** Input sequences applied in this run that are remembered per input (a late redelivery older than that is skipped). */
+const APPLIED_MEMORY = 100_000;
+
 export class DetectorRuntime<S extends KeyState, P = unknown> {
   readonly parts = new Map<number, PartitionState<S, P>>();
+  /**
+   * input → sequences applied in this run, and the highest one forgotten. JetStream redelivers a message lost in
+   * flight after newer ones were applied, so "at or below the position" does not mean "applied": in this run only
+   * the sequences actually applied are skipped.
+   */
+  private readonly applied = new Map<string, { seqs: Set<number>; forgotten: number }>();
 
   constructor(
     readonly rule: DetectionRule<S, P>,
@@ -61,7 +72,7 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
 
   private emptyPartition(p: number): PartitionState<S, P> {
     const local = this.rule.partitionState?.create() as P;
-    return { partition: p, state: new KeyedState<S>(this.limits), local, positions: new Map(), pending: new Map() };
+    return { partition: p, state: new KeyedState<S>(this.limits), local, positions: new Map(), floors: new Map(), pending: new Map() };
   }
 
   /** Whether `input` is one of the rule's broadcast inputs (applied by every replica, no positions). */
@@ -86,6 +97,11 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
       this.rule.broadcast.apply(batch);
       return res;
     }
+    let applied = this.applied.get(input);
+    if (!applied) this.applied.set(input, (applied = { seqs: new Set(), forgotten: 0 }));
+    const seen = applied.seqs.has(seq) || seq <= applied.forgotten;
+    /** Whether a partition already reflects `seq`: its snapshot covers it, or this run applied it. */
+    const reflects = (part: PartitionState<S, P>) => (part.positions.get(input) ?? 0) >= seq && (seen || (part.floors.get(input) ?? 0) >= seq);
     const prepared = this.rule.prepare(batch);
     const nowIso = now.toISOString();
     let current: PartitionState<S, P> | undefined;
@@ -106,7 +122,7 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
           res.notOwned++;
           continue;
         }
-        if ((part.positions.get(input) ?? 0) >= seq) {
+        if (reflects(part)) {
           res.replayed++;
           continue;
         }
@@ -115,6 +131,15 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
         const t = prepared.eventTimeMs(r);
         part.state.observe(t);
         part.state.put(key, prepared.apply(part.state.get(key), r, ctx));
+      }
+    }
+    if (!seen) {
+      applied.seqs.add(seq);
+      if (applied.seqs.size > APPLIED_MEMORY) {
+        // Sets iterate in insertion order: drop the oldest.
+        const oldest = applied.seqs.values().next().value as number;
+        applied.seqs.delete(oldest);
+        applied.forgotten = Math.max(applied.forgotten, oldest);
       }
     }
     const after = this.rule.partitionState?.afterBatch;
@@ -196,7 +221,10 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
     for (const [k, v] of snap.keys) fresh.state.map.set(k, this.rule.decodeState(v));
     fresh.state.watermark = snap.watermark;
     fresh.state.sweptHour = snap.sweptHour;
-    for (const [i, s] of Object.entries(snap.positions)) fresh.positions.set(i, s);
+    for (const [i, s] of Object.entries(snap.positions)) {
+      fresh.positions.set(i, s);
+      fresh.floors.set(i, s);
+    }
     for (const a of snap.pending) fresh.pending.set(a.alert_id, a);
     if (this.rule.partitionState && snap.local !== undefined) fresh.local = this.rule.partitionState.decode(snap.local);
     this.parts.set(snap.partition, fresh);
