@@ -136,6 +136,9 @@ export async function writePipelineConfig(o: PipelineOptions): Promise<{ file: s
     },
     splitter: { sources: sources.map((src) => ({ source: src.source, family: src.family })) },
     sink: { lakePath, flush: { maxLatencySeconds: 2 } },
+    // State the enricher (ip_lookup) and the detector (IoCs) rebuild at start comes from the lake, then the streams.
+    enricher: { attribution: { lakePath } },
+    detector: { ioc: { lakePath } },
     notifier: { slack: o.webhookUrl ? { enabled: true, webhookUrl: o.webhookUrl } : { enabled: false } },
   };
   for (const [k, v] of Object.entries(o.overrides ?? {})) cfg[k] = { ...(cfg[k] ?? {}), ...v };
