@@ -24,6 +24,21 @@ export async function runDemo(o: { workDir: string; verbose: boolean }): Promise
   try {
     await waitReady(pipeline, 90_000);
     step(`${pipeline.services.size} services ready: ${[...pipeline.services.keys()].join(', ')}`);
+    const nc = await connectNats({ url: nats.url });
+    const jsm = await jetstreamManager(nc);
+    // Leases and network sessions first: the enricher stamps events with who held their IPs (ip_lookup) only once
+    // the lease has reached it.
+    const copyExamples = (srcs: typeof LOCAL_SOURCES) => {
+      for (const src of srcs) {
+        const dir = join(REPO_ROOT, 'examples', src.family);
+        for (const f of readdirSync(dir).filter((f) => !f.endsWith('.md'))) copyFileSync(join(dir, f), join(pipeline.inboxOf(src.source), f));
+      }
+    };
+    const leases = LOCAL_SOURCES.filter((s) => (s.family === 'dhcp' || s.family === 'ise') && existsSync(join(REPO_ROOT, 'examples', s.family)));
+    copyExamples(leases);
+    await new Promise((r) => setTimeout(r, 2000));
+    await waitIdle(jsm, { timeoutMs: 120_000, stableMs: 2000 });
+    step(`copied the examples of ${leases.map((s) => s.family).join(', ')} (leases, sessions) first: ip_lookup is built`);
     const samples = join(REPO_ROOT, 'examples', 'defender');
     const files = readdirSync(samples).filter((f) => f.endsWith('.json') || f.endsWith('.ndjson') || f.endsWith('.gz')).sort();
     // One Defender sample goes through the HTTP source, the others through the watched directory.
@@ -36,14 +51,9 @@ export async function runDemo(o: { workDir: string; verbose: boolean }): Promise
       step(`POST ${posted} → ${res.status} ${(await res.text()).trim()}`);
     }
     // Every other family's examples through its own inbox (examples/README.md says what each produces).
-    const others = LOCAL_SOURCES.filter((s) => s.source !== 'defender' && existsSync(join(REPO_ROOT, 'examples', s.family)));
-    for (const src of others) {
-      const dir = join(REPO_ROOT, 'examples', src.family);
-      for (const f of readdirSync(dir).filter((f) => !f.endsWith('.md'))) copyFileSync(join(dir, f), join(pipeline.inboxOf(src.source), f));
-    }
+    const others = LOCAL_SOURCES.filter((s) => s.source !== 'defender' && !leases.includes(s) && existsSync(join(REPO_ROOT, 'examples', s.family)));
+    copyExamples(others);
     step(`copied the examples of ${others.map((s) => s.family).join(', ')} into their inboxes`);
-    const nc = await connectNats({ url: nats.url });
-    const jsm = await jetstreamManager(nc);
     await new Promise((r) => setTimeout(r, 2000));
     await waitIdle(jsm, { timeoutMs: 120_000, stableMs: 3000 });
     await nc.close();

@@ -73,6 +73,7 @@ export class IntervalIndex {
   private strings = new Map<string, string>();
   /** Intervals that ended before this are not kept (moves forward with prune). */
   private horizon = -Infinity;
+  private latest = -Infinity;
   readonly retentionMs: number;
 
   constructor(opts: IntervalIndexOptions) {
@@ -92,6 +93,7 @@ export class IntervalIndex {
   /** Applies one revision: a new interval, a higher revision of a known one, or nothing (stale / long closed). */
   upsert(r: HoldingRevision): UpsertResult {
     const to = r.validTo ?? Infinity;
+    this.latest = Math.max(this.latest, r.validFrom, r.validTo ?? r.validFrom);
     const entry = this.byIp.get(r.ip);
     const list = entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
     const id = idKey(r.intervalId);
@@ -159,6 +161,14 @@ export class IntervalIndex {
   intervalsOf(ip: string): Holding[] {
     const entry = this.byIp.get(ip);
     return entry === undefined ? [] : Array.isArray(entry) ? [...entry] : [entry];
+  }
+
+  /**
+   * The event-time clock of the index: the newest valid_from / valid_to of any revision (-Infinity when empty).
+   * Pruning by it, not by the wall clock, keeps a backfill of old logs attributable.
+   */
+  get clock(): number {
+    return this.latest;
   }
 
   /** Drops intervals that closed more than retentionHours before `nowMs`; returns how many. */

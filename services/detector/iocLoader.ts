@@ -29,7 +29,9 @@ export async function loadIocTable(index: IocIndex, o: IocLoadOptions, log: Logg
   try {
     read = await readTable(location);
   } catch (e) {
-    log.warn({ location, err: (e as Error).message }, 'iocs table not readable: indicators come from the events stream only, from its start');
+    // A lake without the iocs table yet (the first start) is normal; anything else is worth a warning.
+    const absent = /is not a Delta table/.test((e as Error).message);
+    log[absent ? 'info' : 'warn']({ location, err: (e as Error).message }, 'iocs table not readable: indicators come from the events stream only, from its start');
     return null;
   }
   let maxIngest = -Infinity;

@@ -43,7 +43,9 @@ export async function loadIpLookupTable(o: Pick<AttributionFeedOptions, 'index' 
   try {
     read = await readTable(location);
   } catch (e) {
-    o.log.warn({ location, err: (e as Error).message }, 'ip_lookup table not readable: revisions come from gold.ip_lookup only, from the stream start');
+    // A lake without ip_lookup yet (the first start) is normal; anything else is worth a warning.
+    const absent = /is not a Delta table/.test((e as Error).message);
+    o.log[absent ? 'info' : 'warn']({ location, err: (e as Error).message }, 'ip_lookup table not readable: revisions come from gold.ip_lookup only, from the stream start');
     return null;
   }
   let maxEmitted = -Infinity;

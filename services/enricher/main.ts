@@ -60,7 +60,7 @@ export const enricherSectionSchema = {
         enabled: { type: 'boolean', default: true, description: 'false: the attribution columns stay null and gold.ip_lookup is not read' },
         lakePath: { type: 'string', default: '', description: 'lake root the sink writes (sink.lakePath): <lakePath>/gold/ip_lookup is loaded at start; empty: gold.ip_lookup is read from the stream start' },
         replayMarginMinutes: { type: 'number', minimum: 0, default: 60, description: 'gold.ip_lookup is read from this long before the newest emitted_time in the table' },
-        retentionHours: { type: 'number', exclusiveMinimum: 0, default: 168, description: 'intervals that closed longer ago are dropped from memory (events older than that get no attribution)' },
+        retentionHours: { type: 'number', exclusiveMinimum: 0, default: 168, description: 'intervals that closed longer before the newest ip_lookup time seen (event time, not wall clock) are dropped from memory; events older than that get no attribution' },
         pruneIntervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 600 },
       },
     },
@@ -114,11 +114,10 @@ export const enricher: ServiceDefinition<EnricherConfig> = {
     let feed: AttributionFeed | null = null;
     let prune: NodeJS.Timeout | undefined;
     if (index) {
-      index.prune(Date.now());
       feed = await startAttributionFeed({ js, index, lakePath: a.lakePath, replayMarginMinutes: a.replayMarginMinutes, fetchBatch: config.consumer.fetchBatch, log, onRevision: (r) => revisions.inc({ result: r }) });
       intervals.set(index.size);
       prune = setInterval(() => {
-        const dropped = index.prune(Date.now());
+        const dropped = index.prune(index.clock);
         intervals.set(index.size);
         if (dropped > 0) log.info({ dropped, intervals: index.size, addresses: index.addresses }, 'attribution intervals pruned');
       }, a.pruneIntervalSeconds * 1000);
