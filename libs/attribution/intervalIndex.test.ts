@@ -25,6 +25,16 @@ const who = (idx: IntervalIndex, ip: string, t: number) => {
 };
 
 describe('IntervalIndex', () => {
+  it('prunes by its own event-time clock, so a backfill of old logs stays attributable', () => {
+    const idx = new IntervalIndex({ retentionHours: 24 });
+    idx.upsert(rev({ validTo: T0 + 2 * H, revision: 1 }));
+    idx.upsert(rev({ ip: '10.1.2.4', intervalId: 'i2', validFrom: T0 + 30 * H, validTo: T0 + 40 * H, revision: 1 }));
+    expect(idx.clock).toBe(T0 + 40 * H);
+    // The wall clock is years later; only the interval closed more than 24 h before the newest revision goes.
+    expect(idx.prune(idx.clock)).toBe(1);
+    expect(who(idx, '10.1.2.3', T0 + H)).toBeNull();
+    expect(who(idx, '10.1.2.4', T0 + 35 * H)).toBe('aa:bb:cc:00:00:01 - r1');
+  });
   it('an open interval holds from valid_from on; a closing revision ends it (valid_to exclusive)', () => {
     const idx = new IntervalIndex({ retentionHours: 24 });
     expect(idx.upsert(rev())).toBe('inserted');
