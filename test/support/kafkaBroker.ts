@@ -93,7 +93,9 @@ export async function startKafkaBroker(opts: { users?: Record<string, string> } 
   writeFileSync(propsFile, props.join('\n') + '\n');
   const cp = `${lib}/*`;
   // A Kafka cluster id is 16 random bytes in URL-safe base64 (what `StorageTool random-uuid` prints).
-  const clusterId = randomBytes(16).toString('base64url');
+  // One id in 64 starts with '-', which the tool's argument parser takes for an option: draw again.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   try {
     execFileSync('java', [...JVM_OPTS, '-cp', cp, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], {
       stdio: ['ignore', 'ignore', 'pipe'],
