@@ -132,4 +132,4 @@ chaos: deps
 	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx tsx test/chaos/main.ts
 chaos-ci: deps
 	scripts/install-current-nats-server.sh
-	NATS_SERVER_BIN=$$HOME/go/bin/nats-server npx tsx test/chaos/main.ts --events 100000 --faults 2 --chunk 2500 --seed 1
+	NATS_SERVER_BIN=$$HOME/go/bin/nats-server timeout 2400 npx tsx test/chaos/main.ts --events 100000 --faults 2 --chunk 2500 --seed 1

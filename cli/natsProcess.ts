@@ -48,14 +48,18 @@ export async function startLocalNats(workDir: string, port?: number, opts: Local
     writeFileSync(conf, 'jetstream {\n  sync_interval: always\n}\n');
     args.push('-c', conf);
   }
-  const launch = async () => {
+  // A restart recovers the JetStream store first, which takes longer than a fresh start when it holds gigabytes.
+  const launch = async (readyWithinMs = 15_000) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + readyWithinMs;
     while (!/Server is ready/.test(log)) {
-      if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): ${log}`);
-      if (Date.now() > deadline) throw new Error(`nats-server not ready after 15 s: ${log}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}): ${log}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nats-server not ready after ${readyWithinMs / 1000} s: ${log}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     return child;
@@ -67,11 +71,11 @@ export async function startLocalNats(workDir: string, port?: number, opts: Local
     stop: () => stopChild(handle.process),
     async restart() {
       await stopChild(handle.process);
-      handle.process = await launch();
+      handle.process = await launch(120_000);
     },
     async crash() {
       await stopChild(handle.process, 'SIGKILL');
-      handle.process = await launch();
+      handle.process = await launch(120_000);
     },
   };
   return handle;

@@ -58,6 +58,13 @@ export interface ChaosContext {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `p`, or a rejection naming `what` after `ms`: a fault that never returns fails the run instead of hanging it. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
 /** The seeded plan: `perKind` faults of every kind, shuffled (backpressure and fault points in the first half). */
 export function faultPlan(rng: Rng, perKind: number): FaultKind[] {
   const plan: FaultKind[] = [];
@@ -170,7 +177,7 @@ export class Chaos {
       }
       case 'kill:nats-server': {
         this.count(kind, 'kill -9 nats-server, restart on the same store');
-        await this.c.nats.crash();
+        await within(this.c.nats.crash(), 180_000, 'kill -9 and restart of nats-server');
         return;
       }
       case 'backpressure': {
