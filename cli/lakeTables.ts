@@ -3,7 +3,7 @@
 // because listing a bucket recursively would page through every data file.
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DeltaError, DeltaTable, readTable } from '@sluice/delta';
+import { DeltaTable, DeltaTableMissingError, readTable } from '@sluice/delta';
 import type { OpenStoreOptions } from '@sluice/storage';
 import { allTables } from '@sluice/tables';
 
@@ -41,7 +41,7 @@ export async function summarise(lakePath: string, storeOptions?: OpenStoreOption
     for (const def of allTables()) {
       const name = `${def.layer}/${def.name}`;
       const t = await DeltaTable.open(`${base}/${name}`, { storeOptions }).catch((e: unknown) => {
-        if (e instanceof DeltaError && /is not a Delta table/.test(e.message)) return undefined;
+        if (e instanceof DeltaTableMissingError) return undefined;
         throw e;
       });
       if (t) out.push(await summaryOf(t, name, `${base}/${name}`));

@@ -7,7 +7,7 @@ import type { Action, AddFile, Metadata, Protocol } from './actions.ts';
 import { allNullColumn, flattenColumn, takeRows, valueAt, type FlatColumn } from './arrowColumns.ts';
 import { commitWithRetry, putIfAbsent } from './commit.ts';
 import { writeDataFile } from './dataFile.ts';
-import { DeltaError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
+import { DeltaError, DeltaSchemaError, DeltaTableMissingError, DeltaTxnConflictError } from './errors.ts';
 import { stringifyJson } from './jsonText.ts';
 import { LOG_DIR, readCommit } from './logFiles.ts';
 import { resolveLocation, type LocationInput, type StoreOptions, type TableLocation } from './location.ts';
@@ -114,7 +114,7 @@ export class DeltaTable {
   static async open(location: LocationInput, opts: OpenOptions = {}): Promise<DeltaTable> {
     const loc = resolveLocation(location, opts);
     const state = await loadState(loc);
-    if (!state) throw new DeltaError(`${loc.root} is not a Delta table (no commits in ${LOG_DIR}/)`);
+    if (!state) throw new DeltaTableMissingError(`${loc.root} is not a Delta table (no commits in ${LOG_DIR}/)`);
     checkReadSupport(loc.root, state.header().protocol);
     return new DeltaTable(loc, state);
   }

@@ -45,3 +45,6 @@ export class DeltaSchemaError extends DeltaError {
 
 /** The log is unreadable as a Delta table (gap in versions, missing metaData, malformed action...). */
 export class DeltaLogError extends DeltaError {}
+
+/** The location holds no Delta log (no commits yet): callers that create tables on first write expect this. */
+export class DeltaTableMissingError extends DeltaError {}

@@ -6,7 +6,7 @@ export { readTable } from './readTable.ts';
 export type { Snapshot } from './logReplay.ts';
 export type { Action, AddFile, Metadata, Protocol, Txn } from './actions.ts';
 export type { DeltaColumn, DeltaType, SchemaField } from './schema.ts';
-export { DeltaConflictError, DeltaError, DeltaLogError, DeltaProtocolError, DeltaSchemaError, DeltaTxnConflictError } from './errors.ts';
+export { DeltaConflictError, DeltaError, DeltaLogError, DeltaProtocolError, DeltaSchemaError, DeltaTableMissingError, DeltaTxnConflictError } from './errors.ts';
 export { optimize, type OptimizeOptions, type OptimizeResult, type PartitionValues } from './optimize.ts';
 export { vacuum, MIN_SAFE_RETENTION_HOURS, type VacuumOptions } from './vacuum.ts';
 export type { SchemaEvolution } from './schemaEvolution.ts';

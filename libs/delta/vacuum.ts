@@ -1,7 +1,7 @@
 // VACUUM: deletes files under the table root that the current snapshot does not reference and that are older
 // than the retention (orphans of crashed writes, files removed by OPTIMIZE); never _delta_log or young files.
 import type { ObjectStore } from '@sluice/storage';
-import { DeltaError } from './errors.ts';
+import { DeltaError, DeltaTableMissingError } from './errors.ts';
 import { resolveLocation, type LocationInput, type StoreOptions } from './location.ts';
 import { LOG_DIR } from './logFiles.ts';
 import { loadState } from './logReplay.ts';
@@ -46,7 +46,7 @@ export async function vacuum(location: LocationInput, opts: VacuumOptions = {}):
   // List first, then load the snapshot: a file committed in between is then seen as referenced.
   const files = await listDataFiles(loc.store);
   const state = await loadState(loc);
-  if (!state) throw new DeltaError(`${root} is not a Delta table (no commits in ${LOG_DIR}/)`);
+  if (!state) throw new DeltaTableMissingError(`${root} is not a Delta table (no commits in ${LOG_DIR}/)`);
   const header = state.header();
   checkWriteSupport(root, header.protocol, header.metadata);
 

@@ -2,7 +2,7 @@
 // host reads `events.iocs.>` from a little before the newest row's ingest time. Upserts are idempotent (key =
 // type, indicator, dataset; version = _ingest_time), so the overlap only costs time; rows the table lacks are in
 // the overlap or after it. Without a lake path (or table) the stream is read from its start.
-import { readTable } from '@sluice/delta';
+import { DeltaTableMissingError, readTable } from '@sluice/delta';
 import type { IocIndex, IocRow } from '@sluice/detect';
 import type { Logger } from '@sluice/runtime';
 
@@ -30,7 +30,7 @@ export async function loadIocTable(index: IocIndex, o: IocLoadOptions, log: Logg
     read = await readTable(location);
   } catch (e) {
     // A lake without the iocs table yet (the first start) is normal; anything else is worth a warning.
-    const absent = /is not a Delta table/.test((e as Error).message);
+    const absent = e instanceof DeltaTableMissingError;
     log[absent ? 'info' : 'warn']({ location, err: (e as Error).message }, 'iocs table not readable: indicators come from the events stream only, from its start');
     return null;
   }

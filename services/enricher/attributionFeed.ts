@@ -6,7 +6,7 @@
 // up, so the first batches are enriched against the complete index; afterwards revisions apply as they arrive.
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import { revisionOfRow, type IntervalIndex, type UpsertResult } from '@sluice/attribution';
-import { readTable } from '@sluice/delta';
+import { DeltaTableMissingError, readTable } from '@sluice/delta';
 import { STREAMS, subjects, type Logger } from '@sluice/runtime';
 
 export const IP_LOOKUP_TABLE = 'ip_lookup';
@@ -44,7 +44,7 @@ export async function loadIpLookupTable(o: Pick<AttributionFeedOptions, 'index' 
     read = await readTable(location);
   } catch (e) {
     // A lake without ip_lookup yet (the first start) is normal; anything else is worth a warning.
-    const absent = /is not a Delta table/.test((e as Error).message);
+    const absent = e instanceof DeltaTableMissingError;
     o.log[absent ? 'info' : 'warn']({ location, err: (e as Error).message }, 'ip_lookup table not readable: revisions come from gold.ip_lookup only, from the stream start');
     return null;
   }

@@ -4,7 +4,7 @@
 // not mean "committed": such a late input is looked up in the recent commits and written when it is not there.
 // Each input message's promise resolves only after its commit.
 import { Table } from 'apache-arrow';
-import { DeltaError, DeltaTable, DeltaTxnConflictError, deltaTypeOf, type Action, type DeltaColumn } from '@sluice/delta';
+import { DeltaTable, DeltaTableMissingError, DeltaTxnConflictError, deltaTypeOf, type Action, type DeltaColumn } from '@sluice/delta';
 import { faultPoint, type Logger } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 
@@ -96,7 +96,7 @@ export class TableWriter {
     const exists = (await DeltaTable.open(opts.root, { storeOptions: opts.storeOptions }).then(
       () => true,
       (e: unknown) => {
-        if (e instanceof DeltaError && /is not a Delta table/.test(e.message)) return false;
+        if (e instanceof DeltaTableMissingError) return false;
         throw e;
       },
     ));
