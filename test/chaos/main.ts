@@ -140,9 +140,19 @@ async function main(): Promise<number> {
   });
   cleanups.push(() => pipeline.stop());
   let nc: NatsConnection | undefined;
+  // A JetStream API request times out while nats-server restarts on its store (kill:nats-server): retry for up to
+  // 3 minutes rather than fail the run on the harness's own bookkeeping (CI died here once).
   const jsm = async (): Promise<JetStreamManager> => {
     nc ??= await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    return jetstreamManager(nc);
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      try {
+        return await jetstreamManager(nc);
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await sleep(1000);
+      }
+    }
   };
   cleanups.push(async () => nc?.close());
   let chaosHandle: Chaos | undefined;
@@ -224,7 +234,7 @@ async function main(): Promise<number> {
       await feedOne(item);
       if (Date.now() - lastReport > 15_000) {
         lastReport = Date.now();
-        const st = await readState(await jsm()).catch(() => []);
+        const st = await jsm().then(readState).catch(() => []);
         const behind = st.flatMap((x) => x.consumers).filter((c) => c.pending > 0).sort((a, b) => b.pending - a.pending).slice(0, 3).map((c) => `${c.name}=${c.pending}`);
         say(`fed ${fed} records (${Math.round(fed / ((Date.now() - feedStart) / 1000))}/s); most behind: ${behind.join(' ')}`);
       }
