@@ -62,7 +62,7 @@ test-nats-current: deps
 .PHONY: test-kafka
 test-kafka: deps
 	bash scripts/install-kafka.sh
-	SLUICE_REQUIRE_KAFKA=1 npx vitest run --project integration test/integration/kafkaSource.test.ts test/integration/notifierEventHubs.test.ts test/e2e/replay.test.ts
+	SLUICE_REQUIRE_KAFKA=1 npx vitest run --project integration test/integration/kafkaSource.test.ts test/integration/notifierEventHubs.test.ts test/e2e/replay.test.ts test/e2e/secrets.test.ts
 
 # Object stores against real servers: MinIO (built with go install, minutes the first time) and Azurite (npm); with
 # them the end-to-end test of every input kind (it includes Kafka when `make test-kafka` installed the broker).

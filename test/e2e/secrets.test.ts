@@ -4,11 +4,14 @@
 // the whole local pipeline runs at debug level on a password-protected nats-server, records flow to every layer,
 // an alert is posted to Slack and sent to Event Hubs (each refused once first), services are started with broken
 // configurations; then every service's output and every file of the lake (Delta JSON, Parquet bytes, decoded rows)
-// is searched for each planted string: zero hits.
+// is searched for each planted string: zero hits. With a Kafka broker installed (`make test-kafka` runs this file
+// too) the Kafka paths join in: the collector reads a topic over SASL PLAIN with its password from a mounted file,
+// the notifier produces the alert to Event Hubs' Kafka endpoint with a planted connection string, and a collector
+// with a wrong password file refuses to start.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,9 @@ import { REPO_ROOT, serviceList, startPipeline, waitReady, type Pipeline } from 
 import { waitIdle } from '../../cli/streamStatus.ts';
 import { generateDefenderRecords, toEventHubPayloads } from '../fixtures/defenderGenerator.ts';
 import { selfSignedCert } from '../support/azurite.ts';
+import { EVENT_HUBS_USER, kafkaUnavailableReason, startKafkaBroker, type KafkaBrokerHandle } from '../support/kafkaBroker.ts';
 import { startConfiguredNatsServer, type ConfiguredNatsServer } from '../support/natsServer.ts';
+import { Kafka, logLevel } from 'kafkajs';
 
 const plant = (label: string) => `${label}${randomBytes(10).toString('hex')}`;
 const S = {
@@ -36,7 +41,12 @@ const S = {
   awsSecret: plant('AwsSecret'),
   azureKey: plant('AzureKey'),
   azureClientSecret: plant('AzureClient'),
+  kafkaKey: plant('KafkaSasKey'),
+  wrongKafkaKey: plant('WrongKafkaKey'),
 };
+// SLUICE_REQUIRE_KAFKA=1 (make test-kafka): a missing broker is a failure, not a skipped part.
+const kafkaMissing = process.env.SLUICE_REQUIRE_KAFKA === '1' ? null : kafkaUnavailableReason();
+const kafkaCs = (key: string) => `Endpoint=sb://${HUB_HOST}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${key}`;
 const HUB_HOST = 'sluice-secrets.servicebus.windows.net';
 
 const work = mkdtempSync(join(tmpdir(), 'sluice-secrets-'));
@@ -45,12 +55,14 @@ let nats: ConfiguredNatsServer | undefined;
 let pipeline: Pipeline | undefined;
 let hub: LocalEventHub | undefined;
 let slack: { server: Server; url: string; posts: string[]; refused: number } | undefined;
+let kafka: KafkaBrokerHandle | undefined;
 
 afterAll(async () => {
   await pipeline?.stop();
   await hub?.close();
   await new Promise((r) => slack?.server.close(r) ?? r(undefined));
   await nats?.stop();
+  await kafka?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -76,8 +88,8 @@ async function startSlack(): Promise<NonNullable<typeof slack>> {
 }
 
 /** Runs one service with `env` until it exits; returns its exit code and output. */
-async function runOnce(service: string, configFile: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services', service, 'main.ts'), '--config', configFile, '--set', 'http.port=0'], {
+async function runOnce(service: string, configFile: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services', service, 'main.ts'), '--config', configFile, '--set', 'http.port=0', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,6 +120,10 @@ describe('secrets', () => {
     const tls = selfSignedCert(work);
     hub = await startLocalEventHub({ cert: readFileSync(tls.cert, 'utf8'), key: readFileSync(tls.key, 'utf8'), host: HUB_HOST, keys: [{ keyName: 'send', key: S.sasKey }] });
     hub.script.push(503); // the first send fails: the retry path runs (and logs) too
+    if (kafkaMissing) console.warn(`secrets test without its Kafka part: ${kafkaMissing}`);
+    else kafka = await startKafkaBroker({ users: { [EVENT_HUBS_USER]: kafkaCs(S.kafkaKey) } });
+    const kafkaPasswordFile = join(work, 'kafka-password');
+    writeFileSync(kafkaPasswordFile, `${kafkaCs(S.kafkaKey)}\n`, { mode: 0o600 });
 
     // Secrets only through the environment, as a deployment passes them (Kubernetes Secrets → env).
     const secretEnv: Record<string, string> = {
@@ -120,7 +136,21 @@ describe('secrets', () => {
       AWS_SECRET_ACCESS_KEY: S.awsSecret,
       AZURE_STORAGE_KEY: S.azureKey,
       AZURE_CLIENT_SECRET: S.azureClientSecret,
+      ...(kafka ? { SLUICE__NOTIFIER__EVENTHUBS__KAFKA__CONNECTION_STRING: kafkaCs(S.kafkaKey) } : {}),
     };
+    const kafkaSource = (passwordFile: string) => ({
+      source: 'defender_eh',
+      family: 'defender',
+      brokers: [kafka!.sasl],
+      topics: ['secrets-in'],
+      groupId: 'sluice-secrets',
+      sasl: { mechanism: 'plain', username: EVENT_HUBS_USER, passwordFile },
+      ssl: false,
+    });
+    if (kafka) {
+      await kafka.createTopic('secrets-in', 1);
+      await kafka.createTopic('secrets-alerts', 1);
+    }
     pipeline = await startPipeline({
       workDir: join(work, 'pipeline'),
       natsUrl: nats.url,
@@ -128,12 +158,18 @@ describe('secrets', () => {
       onLog: (s, l) => logs.push(`${s} ${l}`),
       overrides: {
         sink: { flush: { maxLatencySeconds: 1, maxRows: 5000 } },
-        notifier: { slack: { enabled: true, ratePerSecond: 5 }, eventhubs: { https: { endpoint: hub.endpoint, caFile: tls.cert } } },
+        notifier: {
+          slack: { enabled: true, ratePerSecond: 5 },
+          eventhubs: { https: { endpoint: hub.endpoint, caFile: tls.cert }, ...(kafka ? { kafka: { brokers: [kafka.sasl], topic: 'secrets-alerts', ssl: false } } : {}) },
+        },
+        ...(kafka ? { collector: { kafka: [kafkaSource(kafkaPasswordFile)] } } : {}),
         consumer: { ackWaitSeconds: 30, backoffSeconds: [0.5] },
       },
       serviceEnv: Object.fromEntries(serviceList().map((s) => [s.name, secretEnv])),
     });
-    await waitReady(pipeline, 120_000);
+    await waitReady(pipeline, 120_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${logs.filter((l) => /"level":(50|60)|error/i.test(l)).slice(-8).join('\n')}`);
+    });
 
     const gen = generateDefenderRecords({
       seed: 7,
@@ -148,6 +184,17 @@ describe('secrets', () => {
     expect((await post(S.wrongToken, JSON.stringify(payloads[0]))).status).toBe(403);
     expect((await post(undefined, JSON.stringify(payloads[0]))).status).toBe(401);
     for (const p of payloads) expect((await post(S.httpToken, JSON.stringify(p))).status).toBe(202);
+    let kafkaRecords = 0;
+    if (kafka) {
+      // Other records through Kafka (no listener among them: the one alert stays the HTTP batch's).
+      const viaKafka = generateDefenderRecords({ seed: 8, counts: { DeviceNetworkEvents: 4, DeviceProcessEvents: 4 } });
+      const producer = new Kafka({ clientId: 'secrets-producer', brokers: [kafka.plaintext], logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      const messages = toEventHubPayloads(viaKafka.records, 4).map((p) => ({ value: JSON.stringify(p) }));
+      await producer.send({ topic: 'secrets-in', messages });
+      await producer.disconnect();
+      kafkaRecords = messages.length; // one Event Hubs container per message: one bronze record each
+    }
 
     const nc = await connectNats({ url: nats.url, user: 'sluice', pass: S.natsPass });
     try {
@@ -163,6 +210,13 @@ describe('secrets', () => {
     expect(slack.posts[0]).toContain('ws-secrets-7');
     expect(hub.events.length).toBe(1);
     expect(hub.unauthorized).toEqual([]);
+    if (kafka) {
+      // The Kafka paths were really used: the topic's records reached bronze, the alert reached the Kafka topic.
+      const bronze = await readTable(join(pipeline.lakePath, 'bronze', 'bronze'));
+      expect(bronze.rows.filter((r) => String(r.object).startsWith('secrets-in:')).length).toBe(kafkaRecords);
+      const offsets = await kafka.admin.fetchTopicOffsets('secrets-alerts');
+      expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(1);
+    }
 
     // Broken configurations: two NATS methods at once (token and password), a connection string that is not
     // key=value, a wrong NATS password. Each refuses to start, and says why without the secret.
@@ -176,7 +230,19 @@ describe('secrets', () => {
     const wrongPass = await runOnce('splitter', cfg, { SLUICE__NATS__USER: 'sluice', SLUICE__NATS__PASS: S.natsToken });
     expect(wrongPass.code).toBe(1);
     expect(wrongPass.out).toMatch(/refused the credentials/);
-    logs.push(...[both, badCs, wrongPass].map((r) => `config-error ${r.out}`));
+    const broken = [both, badCs, wrongPass];
+    if (kafka) {
+      // A wrong Kafka password (from its file): the collector refuses to start and names the source, not the key.
+      const wrongFile = join(work, 'kafka-password-wrong');
+      writeFileSync(wrongFile, kafkaCs(S.wrongKafkaKey), { mode: 0o600 });
+      const wrongCfg = join(work, 'sluice-wrong-kafka.yaml');
+      writeFileSync(wrongCfg, readFileSync(cfg, 'utf8').replace(kafkaPasswordFile, wrongFile));
+      const wrongKafka = await runOnce('collector', wrongCfg, secretEnv, ['--set', 'collector.http.port=0']);
+      expect(wrongKafka.code).not.toBe(0);
+      expect(wrongKafka.out).toMatch(/Kafka source \\?"defender_eh\\?" \(brokers [^)]*\): SASL PLAIN authentication failed/);
+      broken.push(wrongKafka);
+    }
+    logs.push(...broken.map((r) => `config-error ${r.out}`));
 
     const codes = await pipeline.stop();
     pipeline = undefined;
