@@ -1,9 +1,10 @@
 // The stateful runtime: partition ownership across replicas (each key handled by exactly one), replay skipping by
-// per-partition position, snapshot → restore in a new instance midway without lost state or double alerts,
-// pending alerts carried by the snapshot, bounded state (cap, TTL) and the snapshot byte codec.
+// per-partition floor and applied sequences, snapshot → restore in a new instance midway without lost state or
+// double alerts (also when a message lost in flight was never applied before the snapshot), older snapshots without
+// floors, pending alerts carried by the snapshot, bounded state (cap, TTL) and the snapshot byte codec.
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '@sluice/slack';
-import { DetectorRuntime, type PartitionSnapshot } from './detectorRuntime.ts';
+import { APPLIED_MEMORY, DetectorRuntime, type PartitionSnapshot } from './detectorRuntime.ts';
 import { objectBatch } from './eventBatch.ts';
 import { DEFAULT_LOGIN_SOURCES, DEFAULT_NEW_NETWORK_CONFIG, newNetworkLoginRule, type UserNetworks } from './newNetworkLoginRule.ts';
 import { ownedPartitions, partitionOfKey } from './partitioning.ts';
@@ -53,7 +54,7 @@ describe('DetectorRuntime', () => {
     expect(late.replayed).toBe(0);
     expect(rt.keyCount()).toBe(3);
     expect(apply(3, rows('b@corp.example', 1, 0)).replayed).toBe(1);
-    // A new instance restored from a snapshot taken at seq 3 treats everything up to 3 as reflected.
+    // A new instance restored from a snapshot taken at seq 3 (no ack floor known: floor 0, applied 1, 2, 3) skips 2.
     const copy = new DetectorRuntime(rule(), P, ownedPartitions(P, 0, 1), limits);
     for (const p of ownedPartitions(P, 0, 1)) copy.restore(JSON.parse(JSON.stringify(rt.snapshot(p))) as PartitionSnapshot);
     expect(copy.apply(TABLE, 2, objectBatch(TABLE, rows('c@corp.example', 1, 0)), NOW).replayed).toBe(1);
@@ -80,6 +81,8 @@ describe('DetectorRuntime', () => {
     for (const cut of [1, 11, 17, 30]) {
       const a = new DetectorRuntime(rule(), P, ownedPartitions(P, 0, 1), limits);
       const before = run(a, msgs.slice(0, cut));
+      // Every message was acked: the host reports the consumer's ack floor before the snapshot.
+      a.ackFloor(TABLE, msgs[cut - 1]!.seq);
       // Snapshot (through the byte codec), then A goes on a bit and crashes: its later work is lost.
       const snaps: PartitionSnapshot[] = [...a.parts.keys()].map((p) => decodeSnapshot(unchunk(chunk(encodeSnapshot(a.snapshot(p)), 100))));
       const lost = run(a, msgs.slice(cut, cut + 5));
@@ -137,5 +140,93 @@ describe('DetectorRuntime', () => {
     b.restore(snap);
     expect([...b.parts.get(0)!.state.map.keys()]).toEqual(rows.map((r) => r.AccountUpn));
     expect(b.parts.get(0)!.state.get('u4499')).toEqual(rt.parts.get(0)!.state.get('u4499'));
+  });
+  describe('a message lost in flight before a snapshot', () => {
+    const login = (u: string, net: number, day: number) => ({ Timestamp: T0 + day * DAY, ActionType: 'LogonSuccess', AccountUpn: u, IPAddress: `198.${net}.1.10`, ReportId: `${u}-${day}` });
+    const users = ['lost@corp.example', ...Array.from({ length: 50 }, (_, i) => `u${101 + i}@corp.example`)];
+    // 99: everyone learns network 1 on day 0; 100: lost@ from network 9 on day 5; 101…150: u<seq>@ from network 9.
+    const input = [
+      { seq: 99, rows: users.map((u) => login(u, 1, 0)) },
+      { seq: 100, rows: [login('lost@corp.example', 9, 5)] },
+      ...Array.from({ length: 50 }, (_, i) => ({ seq: 101 + i, rows: [login(`u${101 + i}@corp.example`, 9, 5)] })),
+    ];
+    const fresh = () => new DetectorRuntime(rule(), P, ownedPartitions(P, 0, 1), limits);
+
+    it('is re-read after a restore: resume after the ack floor, the lost message applied, the applied ones skipped', () => {
+      const ref = run(fresh(), input);
+      expect(ref).toHaveLength(51);
+      // Run A: 100 is delivered but lost (never applied, never acked); 101…150 are applied and acked.
+      const a = fresh();
+      const aAlerts = run(a, input.filter((m) => m.seq !== 100));
+      expect(aAlerts).toHaveLength(50);
+      // The consumer's ack floor stays at 99 (100 is unacked); then A snapshots and crashes.
+      a.ackFloor(TABLE, 99);
+      const snaps = [...a.parts.keys()].map((p) => decodeSnapshot(encodeSnapshot(a.snapshot(p))));
+      expect(snaps[0]!.positions[TABLE]).toBe(150);
+      expect(snaps[0]!.floors?.[TABLE]).toBe(99);
+      // 101…150 as gaps from the floor: 2, then 1 × 49.
+      expect(snaps[0]!.aboveFloor?.[TABLE]).toEqual([2, ...Array<number>(49).fill(1)]);
+
+      const b = fresh();
+      for (const s of snaps) b.restore(s);
+      expect(b.resumeAfter(TABLE)).toBe(99);
+      // The consumer redelivers from 100: 100 is applied (its alert raised), 101…150 are skipped as replayed.
+      const res100 = b.apply(TABLE, 100, objectBatch(TABLE, input[1]!.rows), NOW);
+      expect(res100).toMatchObject({ rows: 1, replayed: 0 });
+      expect(res100.alerts.map((x) => x.entity)).toEqual(['lost@corp.example']);
+      let replayed = 0;
+      const bAlerts = [...res100.alerts];
+      for (const m of input.slice(2)) {
+        const r = b.apply(TABLE, m.seq, objectBatch(TABLE, m.rows), NOW);
+        replayed += r.replayed;
+        bAlerts.push(...r.alerts);
+      }
+      expect(replayed).toBe(50);
+      expect(bAlerts).toHaveLength(1);
+      // Together: exactly the alerts of the uninterrupted run, none twice; the state holds lost@'s two networks.
+      expect([...aAlerts, ...bAlerts].map((x) => x.alert_id).sort()).toEqual(ids(ref).sort());
+      expect(b.keyCount()).toBe(users.length);
+      const lost = b.parts.get(partitionOfKey('lost@corp.example', P))!.state.get('lost@corp.example');
+      expect(lost?.n).toHaveLength(2);
+
+      // B's consumer acks up to 150: its next snapshot has the floor at 150 and nothing listed above it.
+      b.ackFloor(TABLE, 150);
+      const nexts = [...b.parts.keys()].map((p) => b.snapshot(p));
+      const next = nexts[partitionOfKey('lost@corp.example', P)]!;
+      expect(next.floors?.[TABLE]).toBe(150);
+      expect(next.aboveFloor).toBeUndefined();
+      expect(b.resumeAfter(TABLE)).toBe(150);
+    });
+
+    it('restores a snapshot without floors (older format) as reflecting everything up to its positions', () => {
+      const a = fresh();
+      run(a, input);
+      const old = [...a.parts.keys()].map((p) => {
+        const { floors: _f, aboveFloor: _a, ...rest } = a.snapshot(p);
+        return decodeSnapshot(encodeSnapshot(rest));
+      });
+      expect(old[0]!.floors).toBeUndefined();
+      const b = fresh();
+      for (const s of old) b.restore(s);
+      expect(b.resumeAfter(TABLE)).toBe(150);
+      expect(b.apply(TABLE, 100, objectBatch(TABLE, input[1]!.rows), NOW)).toMatchObject({ alerts: [], replayed: 1 });
+      expect(b.keyCount()).toBe(users.length);
+    });
+
+    it('keeps at most APPLIED_MEMORY sequences above the floor: the floor rises to the highest one dropped', () => {
+      const rt = new DetectorRuntime(rule(), 1, [0], limits);
+      // Sequence 1 is lost; 2 … APPLIED_MEMORY + 2 are applied (empty batches); the ack floor stays at 0.
+      for (let seq = 2; seq <= APPLIED_MEMORY + 2; seq++) rt.apply(TABLE, seq, objectBatch(TABLE, []), NOW);
+      rt.ackFloor(TABLE, 0);
+      const snap = rt.snapshot(0);
+      expect(snap.floors?.[TABLE]).toBe(2);
+      expect(snap.aboveFloor?.[TABLE]).toHaveLength(APPLIED_MEMORY);
+      const b = new DetectorRuntime(rule(), 1, [0], limits);
+      b.restore(decodeSnapshot(encodeSnapshot(snap)));
+      expect(b.resumeAfter(TABLE)).toBe(2);
+      // The documented bound: past APPLIED_MEMORY newer messages, the lost one counts as applied.
+      expect(b.apply(TABLE, 1, objectBatch(TABLE, [login('x', 1, 0)]), NOW).replayed).toBe(1);
+      expect(b.apply(TABLE, 3, objectBatch(TABLE, [login('x', 1, 0)]), NOW).replayed).toBe(1);
+    });
   });
 });

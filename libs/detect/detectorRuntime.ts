@@ -1,5 +1,6 @@
 // The stateful runtime of one rule in one replica: key → partition (hash % partitions), state per owned partition,
-// and per partition the last input sequence it reflects, so a snapshot restored anywhere resumes exactly after it.
+// and per partition and input which stream sequences it reflects — a floor (every sequence at or below it) plus the
+// sequences above it that were applied — so a snapshot restored anywhere re-reads exactly what it does not reflect.
 //
 // Events are partitioned on the bus by sequence, not by key, so every replica reads every event of its inputs and
 // ignores rows whose key hashes to a partition it does not own (read amplification = replicas; see
@@ -18,19 +19,38 @@ export interface PartitionState<S extends KeyState, P = unknown> {
   local: P;
   /** input → last stream sequence applied to this partition. */
   positions: Map<string, number>;
-  /** input → the position restored from a snapshot (0 = none): what the snapshot covers, unseen by this run. */
+  /**
+   * input → floor: the partition reflects every sequence at or below it (restored from a snapshot, raised at each
+   * snapshot by the consumer's ack floor; 0 = none). The consumer resumes after the lowest floor, not the position.
+   */
   floors: Map<string, number>;
+  /**
+   * input → sequences above the floor that the restored snapshot reflects (ascending; applied before a message
+   * below them was, e.g. one lost in flight and redelivered later). Emptied as the floor passes them.
+   */
+  above: Map<string, number[]>;
   /** Alerts raised from this partition's rows, not yet confirmed published (alert id → alert). */
   pending: Map<string, Alert>;
 }
 
-/** The serialised form of one partition (JSON). */
+/**
+ * The serialised form of one partition (JSON). `floors` and `aboveFloor` were added without changing `v`: a snapshot
+ * without them restores with floor = position (the earlier behaviour), and an older runtime ignores them.
+ */
 export interface PartitionSnapshot {
   v: 1;
   rule: string;
   partition: number;
   partitions: number;
+  /** input → last stream sequence applied. */
   positions: Record<string, number>;
+  /** input → every sequence at or below it is reflected (absent: the position). */
+  floors?: Record<string, number>;
+  /**
+   * input → the sequences above the floor that are reflected, ascending, delta-encoded (first minus the floor, then
+   * each minus the previous). Absent or missing input: none.
+   */
+  aboveFloor?: Record<string, number[]>;
   watermark: number;
   sweptHour: number;
   /** Keys in LRU order (least recently touched first) with their encoded state. */
@@ -49,17 +69,22 @@ export interface ApplyResult {
   replayed: number;
 }
 
-/** Input sequences applied in this run that are remembered per input (a late redelivery older than that is skipped). */
-const APPLIED_MEMORY = 100_000;
+/**
+ * Input sequences above the consumer's ack floor remembered per input, in a run and in a snapshot. A message lost in
+ * flight and redelivered after more than this many newer messages of its input were applied is skipped (counted
+ * as applied) — within a run and, for a snapshot taken meanwhile, after a restore.
+ */
+export const APPLIED_MEMORY = 100_000;
 
 export class DetectorRuntime<S extends KeyState, P = unknown> {
   readonly parts = new Map<number, PartitionState<S, P>>();
   /**
-   * input → sequences applied in this run, and the highest one forgotten. JetStream redelivers a message lost in
-   * flight after newer ones were applied, so "at or below the position" does not mean "applied": in this run only
-   * the sequences actually applied are skipped.
+   * input → sequences applied in this run above `floor`, where every sequence at or below `floor` counts as applied
+   * (the consumer's ack floor: the host acks only after applying; or the highest one forgotten over
+   * APPLIED_MEMORY). JetStream redelivers a message lost in flight after newer ones were applied, so "at or below
+   * the position" does not mean "applied": only the sequences actually applied are skipped.
    */
-  private readonly applied = new Map<string, { seqs: Set<number>; forgotten: number }>();
+  private readonly applied = new Map<string, { seqs: Set<number>; floor: number }>();
 
   constructor(
     readonly rule: DetectionRule<S, P>,
@@ -72,7 +97,7 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
 
   private emptyPartition(p: number): PartitionState<S, P> {
     const local = this.rule.partitionState?.create() as P;
-    return { partition: p, state: new KeyedState<S>(this.limits), local, positions: new Map(), floors: new Map(), pending: new Map() };
+    return { partition: p, state: new KeyedState<S>(this.limits), local, positions: new Map(), floors: new Map(), above: new Map(), pending: new Map() };
   }
 
   /** Whether `input` is one of the rule's broadcast inputs (applied by every replica, no positions). */
@@ -80,11 +105,32 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
     return this.rule.broadcast?.inputs.includes(input) ?? false;
   }
 
-  /** Where the input's consumer must resume: after the lowest position among owned partitions (0 = from the start). */
+  /**
+   * Where the input's consumer must resume: after the lowest floor among owned partitions (0 = from the start).
+   * Messages between a floor and its position that the partition reflects are skipped when they come again.
+   */
   resumeAfter(input: string): number {
     let min = Infinity;
-    for (const part of this.parts.values()) min = Math.min(min, part.positions.get(input) ?? 0);
+    for (const part of this.parts.values()) min = Math.min(min, part.floors.get(input) ?? 0);
     return min === Infinity ? 0 : min;
+  }
+
+  /**
+   * The input's consumer reports ack floor `seq`: every message of the input up to it was acked, and the host acks
+   * only after applying (or dead-lettering) — so all of them are reflected by every owned partition. Read it from
+   * the server before a snapshot is encoded: the floor only grows, so an earlier reading stays true.
+   */
+  ackFloor(input: string, seq: number): void {
+    const applied = this.appliedOf(input);
+    if (seq <= applied.floor) return;
+    applied.floor = seq;
+    for (const s of applied.seqs) if (s <= seq) applied.seqs.delete(s);
+  }
+
+  private appliedOf(input: string): { seqs: Set<number>; floor: number } {
+    let applied = this.applied.get(input);
+    if (!applied) this.applied.set(input, (applied = { seqs: new Set(), floor: 0 }));
+    return applied;
   }
 
   /**
@@ -97,11 +143,13 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
       this.rule.broadcast.apply(batch);
       return res;
     }
-    let applied = this.applied.get(input);
-    if (!applied) this.applied.set(input, (applied = { seqs: new Set(), forgotten: 0 }));
-    const seen = applied.seqs.has(seq) || seq <= applied.forgotten;
-    /** Whether a partition already reflects `seq`: its snapshot covers it, or this run applied it. */
-    const reflects = (part: PartitionState<S, P>) => (part.positions.get(input) ?? 0) >= seq && (seen || (part.floors.get(input) ?? 0) >= seq);
+    const applied = this.appliedOf(input);
+    const seen = applied.seqs.has(seq) || seq <= applied.floor;
+    /** The partitions that already reflect `seq`: all if this run applied it, else those whose floor or restored list covers it. */
+    const reflecting = new Set<PartitionState<S, P>>();
+    for (const part of this.parts.values()) {
+      if (seen || seq <= (part.floors.get(input) ?? 0) || sortedHas(part.above.get(input), seq)) reflecting.add(part);
+    }
     const prepared = this.rule.prepare(batch);
     const nowIso = now.toISOString();
     let current: PartitionState<S, P> | undefined;
@@ -122,7 +170,7 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
           res.notOwned++;
           continue;
         }
-        if (reflects(part)) {
+        if (reflecting.has(part)) {
           res.replayed++;
           continue;
         }
@@ -139,7 +187,7 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
         // Sets iterate in insertion order: drop the oldest.
         const oldest = applied.seqs.values().next().value as number;
         applied.seqs.delete(oldest);
-        applied.forgotten = Math.max(applied.forgotten, oldest);
+        applied.floor = Math.max(applied.floor, oldest);
       }
     }
     const after = this.rule.partitionState?.afterBatch;
@@ -194,14 +242,47 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
     return part;
   }
 
+  /**
+   * Raises the partition's floors to what this run knows is applied (the ack floor) and returns, per input, the
+   * sequences above the floor that the partition reflects: this run's applied ones and the restored ones. Over
+   * APPLIED_MEMORY the lowest are dropped and the floor rises to the highest dropped (see APPLIED_MEMORY).
+   */
+  private reflectedAboveFloors(part: PartitionState<S, P>): Record<string, number[]> {
+    const out: Record<string, number[]> = {};
+    for (const input of part.positions.keys()) {
+      const applied = this.applied.get(input);
+      let floor = Math.max(part.floors.get(input) ?? 0, applied?.floor ?? 0);
+      const set = new Set<number>();
+      for (const s of part.above.get(input) ?? []) if (s > floor) set.add(s);
+      for (const s of applied?.seqs ?? []) if (s > floor) set.add(s);
+      let seqs = [...set].sort((a, b) => a - b);
+      if (seqs.length > APPLIED_MEMORY) {
+        floor = seqs[seqs.length - APPLIED_MEMORY - 1]!;
+        seqs = seqs.slice(seqs.length - APPLIED_MEMORY);
+      }
+      part.floors.set(input, floor);
+      const restored = part.above.get(input);
+      if (restored) {
+        const kept = restored.filter((s) => s > floor);
+        if (kept.length) part.above.set(input, kept);
+        else part.above.delete(input);
+      }
+      if (seqs.length) out[input] = deltas(seqs, floor);
+    }
+    return out;
+  }
+
   private snapshotHeader(partition: number): Omit<PartitionSnapshot, 'keys'> {
     const part = this.owned(partition);
+    const aboveFloor = this.reflectedAboveFloors(part);
     return {
       v: 1,
       rule: this.rule.name,
       partition,
       partitions: this.partitions,
       positions: Object.fromEntries(part.positions),
+      floors: Object.fromEntries(part.floors),
+      ...(Object.keys(aboveFloor).length ? { aboveFloor } : {}),
       watermark: part.state.watermark,
       sweptHour: part.state.sweptHour,
       pending: [...part.pending.values()],
@@ -223,10 +304,47 @@ export class DetectorRuntime<S extends KeyState, P = unknown> {
     fresh.state.sweptHour = snap.sweptHour;
     for (const [i, s] of Object.entries(snap.positions)) {
       fresh.positions.set(i, s);
-      fresh.floors.set(i, s);
+      // A snapshot without floors (older format) reflects everything up to its positions.
+      const floor = snap.floors ? (snap.floors[i] ?? 0) : s;
+      fresh.floors.set(i, floor);
+      const d = snap.aboveFloor?.[i];
+      if (d?.length) fresh.above.set(i, undeltas(d, floor));
     }
     for (const a of snap.pending) fresh.pending.set(a.alert_id, a);
     if (this.rule.partitionState && snap.local !== undefined) fresh.local = this.rule.partitionState.decode(snap.local);
     this.parts.set(snap.partition, fresh);
   }
+}
+
+/** Whether ascending `sorted` holds `x` (binary search). */
+function sortedHas(sorted: readonly number[] | undefined, x: number): boolean {
+  if (!sorted) return false;
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid]!;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** Ascending sequences above `base` as gaps (small numbers: a compact snapshot). */
+function deltas(ascending: readonly number[], base: number): number[] {
+  const out: number[] = [];
+  let prev = base;
+  for (const s of ascending) {
+    out.push(s - prev);
+    prev = s;
+  }
+  return out;
+}
+
+function undeltas(d: readonly number[], base: number): number[] {
+  const out: number[] = [];
+  let prev = base;
+  for (const x of d) out.push((prev += x));
+  return out;
 }

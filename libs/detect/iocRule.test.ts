@@ -127,6 +127,8 @@ describe('IoC rule', () => {
     a.apply('iocs', 100, feed);
     const aIds = [msgs[0]!, msgs[1]!].flatMap((m, i) => a.apply(NET, i + 1, m).alerts.map((x) => x.alert_id));
     a.confirm(a.pending());
+    // The host reports the consumer's ack floor (messages 1–2 acked) before each snapshot.
+    a.ackFloor(NET, 2);
     const snaps = [0, 1, 2, 3].map((p) => decodeSnapshot(encodeSnapshot(a.snapshot(p))));
     aIds.push(...a.apply(NET, 3, msgs[2]!).alerts.map((x) => x.alert_id));
     expect(aIds).toEqual(refIds);

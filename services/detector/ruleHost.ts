@@ -1,7 +1,9 @@
 // Runs one stateful rule in this replica: restores its owned partitions from KV, republishes alerts that were
-// pending at the snapshot, then reads each input through its own durable consumer (resumed after the lowest
-// position the restored partitions reflect), strictly in stream order: apply → publish alerts (PubAck) → ack.
+// pending at the snapshot, then reads each input through its own durable consumer (resumed after the lowest floor
+// of the restored partitions), strictly in stream order: apply → publish alerts (PubAck) → ack.
 // A publish that fails is retried in place, never skipped, so the consumer never moves past an unpublished alert.
+// Because acks follow applies, each consumer's ack floor bounds what is surely applied: it is read before every
+// snapshot and becomes the snapshot's floor (a message lost in flight, still unacked, is re-read after a restart).
 // Snapshots every `intervalSeconds` or `everyBatches`, and at stop.
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { decodeIpc } from '@sluice/columnar';
@@ -52,6 +54,8 @@ export function durableName(rule: string, input: string, replica: number): strin
 export class RuleHost<S extends KeyState> {
   readonly runtime: DetectorRuntime<S>;
   private readonly loops: { input: string; durable: string; messages?: ConsumerMessages; done?: Promise<void> }[] = [];
+  /** The stream the keyed inputs are read from (set by start). */
+  private stream = '';
   private stopped = false;
   private batchesSinceSnapshot = 0;
   private lastSnapshot = Date.now();
@@ -79,7 +83,10 @@ export class RuleHost<S extends KeyState> {
         continue;
       }
       this.runtime.restore(loaded.snapshot);
-      log.info({ rule: rule.name, partition: p, taken: loaded.manifest.taken, keys: loaded.manifest.keys, positions: loaded.manifest.positions, pending: loaded.snapshot.pending.length }, 'partition restored from snapshot');
+      log.info(
+        { rule: rule.name, partition: p, taken: loaded.manifest.taken, keys: loaded.manifest.keys, positions: loaded.manifest.positions, floors: loaded.snapshot.floors ?? loaded.manifest.positions, pending: loaded.snapshot.pending.length },
+        'partition restored from snapshot',
+      );
     }
     this.lastSnapshot = Date.now();
     this.o.dm.stateKeys.set({ rule: rule.name }, this.runtime.keyCount());
@@ -97,12 +104,14 @@ export class RuleHost<S extends KeyState> {
   async start(): Promise<void> {
     const { rule, replica, jsm, js, consumer } = this.o;
     const stream = rule.reads === 'quarantine' ? STREAMS.quarantine.name : rule.reads === 'quality' ? STREAMS.quality.name : STREAMS.events.name;
+    this.stream = stream;
     if (rule.broadcast) await this.startBroadcast(stream, rule.broadcast.inputs);
     for (const input of rule.inputs) {
       const durable = durableName(rule.name, input, replica);
       const filterSubject = rule.reads === 'quarantine' ? 'quarantine.>' : rule.reads === 'quality' ? 'quality.>' : subjects.eventsAllPartitions(input);
       const resumeAfterSeq = this.runtime.resumeAfter(input);
-      // The snapshot, not the consumer, owns the position: recreate the durable to deliver after it, in order.
+      // The snapshot, not the consumer, owns the position: recreate the durable to deliver after its floor, in order
+      // (the new durable's ack floor starts there).
       await ensureConsumer(jsm, { stream, durable, filterSubject, description: `sluice detector ${rule.name} r${replica}`, resumeAfterSeq }, consumer);
       const c = await js.consumers.get(stream, durable);
       const loop: (typeof this.loops)[number] = { input, durable };
@@ -120,7 +129,11 @@ export class RuleHost<S extends KeyState> {
         if (!l.durable) continue;
         jsm.consumers
           .info(stream, l.durable)
-          .then((info) => this.o.metrics.consumerPending.set({ consumer: l.durable }, info.num_pending))
+          .then((info) => {
+            this.o.metrics.consumerPending.set({ consumer: l.durable }, info.num_pending);
+            // Also keeps the run's memory of applied sequences down to those above the ack floor.
+            this.runtime.ackFloor(l.input, info.ack_floor.stream_seq);
+          })
           .catch(() => undefined);
       }
     }, 1000);
@@ -257,6 +270,24 @@ export class RuleHost<S extends KeyState> {
     }
   }
 
+  /**
+   * Reads each keyed input's ack floor into the runtime. Must run before partitions are encoded: everything at or
+   * below the floor was acked, so applied, before the reading (acks follow applies), and the floor only grows. A
+   * failed reading keeps the last one: the snapshot then lists more applied sequences above an older floor.
+   */
+  private async readAckFloors(): Promise<void> {
+    for (const l of this.loops) {
+      if (!l.durable) continue;
+      try {
+        const info = await this.o.jsm.consumers.info(this.stream, l.durable);
+        this.runtime.ackFloor(l.input, info.ack_floor.stream_seq);
+      } catch (e) {
+        this.o.metrics.errors.inc({ kind: 'ack_floor' });
+        this.o.log.warn({ rule: this.name, durable: l.durable, err: (e as Error).message }, 'ack floor not read; the snapshot keeps the last one');
+      }
+    }
+  }
+
   /** Captures and writes every owned partition; concurrent calls share one run. */
   snapshot(): Promise<void> {
     this.snapshotting ??= (async () => {
@@ -264,6 +295,7 @@ export class RuleHost<S extends KeyState> {
       this.batchesSinceSnapshot = 0;
       const rule = this.name;
       try {
+        await this.readAckFloors();
         // Each partition carries its own positions, so partitions need not be cut at the same instant: capture one
         // at a time (synchronously, so it is consistent) and let the loops run in between (a million users in one
         // replica is ~16 × 0.2–1 s of JSON work; all at once would stall the event loop for seconds).

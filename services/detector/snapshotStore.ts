@@ -13,6 +13,8 @@ export interface SnapshotManifest {
   /** When the snapshot was taken (ISO). */
   taken: string;
   positions: Record<string, number>;
+  /** input → the snapshot reflects every sequence at or below it (the consumer resumes after the lowest). */
+  floors?: Record<string, number>;
   keys: number;
 }
 
@@ -62,6 +64,7 @@ export class SnapshotStore {
       bytes: parts.reduce((n, p) => n + p.length, 0),
       taken: taken.toISOString(),
       positions: snap.positions,
+      ...(snap.floors ? { floors: snap.floors } : {}),
       keys,
     };
     await this.kv.put(base, JSON.stringify(manifest));
