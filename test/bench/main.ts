@@ -1,6 +1,7 @@
 // Per-stage benchmark: runs each stage's transformation in-process on generated Defender records and prints
 // events/s per core (events / CPU seconds of this process) next to wall-clock rates. Not a test: numbers only.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,9 +19,19 @@ import { deltaColumns } from '../../services/sink/main.ts';
 import { splitBatch } from '../../services/splitter/handler.ts';
 import { generateDefenderRecords } from '../fixtures/defenderGenerator.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '100000' }, profile: { type: 'string' }, 'profile-out': { type: 'string', default: 'stage.cpuprofile' }, help: { type: 'boolean', short: 'h' } },
+});
 if (values.help) {
-  console.log('Usage: npm run bench -- [--records N]   (default 100000)\nPrints events/s per core for splitter, parser, enricher and sink on generated DeviceNetworkEvents.');
+  console.log(
+    [
+      'Usage: npm run bench -- [--records N] [--profile STAGE [--profile-out FILE]]',
+      'Prints events/s per core for splitter, parser, enricher and sink on generated DeviceNetworkEvents.',
+      '  --records N        records to generate (default 100000)',
+      '  --profile STAGE    V8 CPU profile of one stage (splitter, parser, enricher, sink) written to --profile-out',
+      '                     (default stage.cpuprofile); summarise with test/bench/compare/profileTop.ts',
+    ].join('\n'),
+  );
   process.exit(0);
 }
 const N = Number(values.records);
@@ -36,11 +47,23 @@ interface Result {
 
 async function measure(stage: string, events: number, bytes: number, fn: () => Promise<void> | void): Promise<Result> {
   if (typeof global.gc === 'function') global.gc();
+  const session = values.profile && stage.startsWith(values.profile) ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(values['profile-out']!, JSON.stringify(profile));
+    session.disconnect();
+    console.error(`profile of ${stage} written to ${values['profile-out']}`);
+  }
   return { stage, events, cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: wall, bytes };
 }
 
