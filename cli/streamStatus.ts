@@ -9,6 +9,10 @@ export interface ConsumerState {
   ackPending: number;
   redelivered: number;
   delivered: number;
+  /** A durable consumer (else an ephemeral / ordered one, removed by the server after its inactivity threshold). */
+  durable: boolean;
+  /** Pull requests waiting: 0 on an ephemeral consumer means its client is gone (or between two pulls). */
+  waiting: number;
   /** Seconds since the oldest message this consumer has not acked was stored: how far behind the stage is. */
   behindSeconds?: number;
 }
@@ -36,6 +40,8 @@ export async function readState(jsm: JetStreamManager, opts: { lag?: boolean } =
         ackPending: c.num_ack_pending,
         redelivered: c.num_redelivered,
         delivered: c.delivered.stream_seq,
+        durable: Boolean(c.config.durable_name),
+        waiting: c.num_waiting,
       };
       if (opts.lag && (c.num_pending > 0 || c.num_ack_pending > 0)) {
         // The first message after the ack floor is the oldest one not yet done (a filtered consumer may skip some

@@ -309,6 +309,9 @@ async function waitQuiet(jsm: () => Promise<JetStreamManager>, ctx: { detectorRe
     try {
       const st = await readState(await jsm());
       const live = st.flatMap((s) => s.consumers).filter((c) => {
+        // An ordered consumer of a killed process lingers until its inactivity threshold (5 min) with messages
+        // pending and no pull waiting: nobody's work. (Ordered consumers of live processes always have a pull out.)
+        if (!c.durable && c.waiting === 0 && c.ackPending === 0) return false;
         const r = /-r(\d+)$/.exec(c.name);
         // Durables of detector replicas scaled away stay behind (no process reads them): not work in flight.
         return !(r && c.name.startsWith('detector-') && Number(r[1]) >= ctx.detectorReplicas);
