@@ -1,6 +1,6 @@
 import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Map_ } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { ColumnBuilder, decodeIpc, encodeIpc, readStrings, tableToRows } from './index.ts';
+import { ColumnBuilder, decodeIpc, encodeIpc, readStrings, tableToRows, type CellValue } from './index.ts';
 
 describe('ColumnBuilder', () => {
   it('builds typed columns with nulls that survive an IPC round trip', () => {
@@ -155,5 +155,82 @@ describe('ColumnBuilder fast paths', () => {
     }
     const dict = new Table({ d: vectorFromArray(['a', 'b', 'a'], new Dictionary(new Utf8(), new Int32())) });
     expect(Buffer.from(encodeIpc(dict))).toEqual(Buffer.from(tableToIPC(dict, 'stream')));
+  });
+});
+
+describe('ColumnBuilder.toIpc (the direct IPC writer)', () => {
+  const specs = [
+    { name: 's', type: 'string' as const },
+    { name: 'j', type: 'json' as const },
+    { name: 'raw', type: 'string' as const },
+    { name: 'l', type: 'long' as const },
+    { name: 'i', type: 'integer' as const },
+    { name: 'd', type: 'double' as const },
+    { name: 'b', type: 'boolean' as const },
+    { name: 't', type: 'timestamp' as const, nullable: false },
+    { name: 'day', type: 'date' as const },
+    { name: 'm', type: 'map' as const },
+    { name: 'src', type: 'string' as const },
+    { name: 'seq', type: 'long' as const },
+  ];
+  const enc = new TextEncoder();
+  // Deterministic rows covering nulls, ASCII and not, raw bytes next to strings, unsafe int64, maps with null values.
+  const row = (k: number): Record<string, CellValue> => ({
+    s: k % 5 === 0 ? null : k % 7 === 0 ? `ünï ${k} 😀` : `host-${k}`,
+    j: k % 3 === 0 ? null : JSON.stringify({ k }),
+    raw: k % 4 === 0 ? `text ${k}` : enc.encode(`{"n":${k},"x":"é"}`),
+    l: k % 6 === 0 ? null : k % 11 === 0 ? 2 ** 60 : -k * 4_294_967_297,
+    i: k % 2 ? k : null,
+    d: k % 9 === 0 ? null : k / 3,
+    b: k % 3 === 0 ? null : k % 2 === 0,
+    t: 1_700_000_000_000_000 + k,
+    day: k % 8 === 0 ? null : 19_000 + k,
+    m: k % 4 === 0 ? null : k % 4 === 1 ? {} : { key: `v${k}`, none: null, ключ: 'värde' },
+  });
+
+  it('writes exactly the bytes of encodeIpc(build()) and tableToIPC for batches of 0 to 70 rows', () => {
+    for (const n of [0, 1, 2, 7, 8, 9, 33, 70]) {
+      const b = new ColumnBuilder(specs);
+      b.setConstant('src', 'defender');
+      b.setConstant('seq', 42);
+      for (let k = 0; k < n; k++) b.append(row(k));
+      const direct = Buffer.from(b.toIpc());
+      const t = b.build();
+      expect(direct).toEqual(Buffer.from(encodeIpc(t)));
+      expect(direct).toEqual(Buffer.from(tableToIPC(t, 'stream')));
+      expect(tableToRows(decodeIpc(direct))).toEqual(tableToRows(t));
+    }
+  });
+
+  it('reuses its arrays after reset: later, smaller batches carry nothing of earlier ones', () => {
+    const b = new ColumnBuilder(specs);
+    b.setConstant('src', 'a');
+    b.setConstant('seq', 1);
+    for (let k = 0; k < 50; k++) b.append(row(k));
+    b.toIpc();
+    b.reset();
+    b.setConstant('src', 'b');
+    b.setConstant('seq', 2);
+    for (let k = 100; k < 103; k++) b.append(row(k));
+    const fresh = new ColumnBuilder(specs);
+    fresh.setConstant('src', 'b');
+    fresh.setConstant('seq', 2);
+    for (let k = 100; k < 103; k++) fresh.append(row(k));
+    expect(b.length).toBe(3);
+    expect(Buffer.from(b.toIpc())).toEqual(Buffer.from(tableToIPC(fresh.build(), 'stream')));
+    expect(tableToRows(b.build()).map((r) => [r.src, r.seq, r.t])).toEqual([100, 101, 102].map((k) => ['b', 2, 1_700_000_000_000_000 + k]));
+  });
+
+  it('refuses a constant once rows are held, and grows its scratch for large batches', () => {
+    const b = new ColumnBuilder([{ name: 'raw', type: 'string' }]);
+    b.append({ raw: 'x' });
+    expect(() => b.setConstant('raw', 'y')).toThrow(/already holds rows/);
+    b.reset();
+    const big = 'é'.repeat(300_000);
+    b.append({ raw: big });
+    b.append({ raw: enc.encode(big) });
+    b.append({ raw: null });
+    const t = decodeIpc(b.toIpc());
+    expect(readStrings(t, 'raw')).toEqual([big, big, null]);
   });
 });

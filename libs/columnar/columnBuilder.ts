@@ -1,8 +1,10 @@
 // Accumulates typed rows column by column and builds an Arrow table with hand-made buffers:
 // apache-arrow's generic builders (vectorFromArray) are several times slower on the hot path.
-import { makeData, RecordBatch, Struct, Table, Utf8, type Data } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, Table, Utf8, type Data, type Schema } from 'apache-arrow';
 import type { StringMap } from '@sluice/tables';
 import { arrowSchema, arrowType, type ColumnSpec } from './arrowTypes.ts';
+import { encodeIpc as encodeIpcFallback, schemaMessage } from './ipc.ts';
+import { writeIpcStream } from './ipcWriter.ts';
 
 /**
  * A string column may also take UTF-8 bytes as they arrived (copied as-is, never decoded and re-encoded).
@@ -13,6 +15,7 @@ type Values = CellValue[];
 
 export class ColumnBuilder {
   readonly specs: ColumnSpec[];
+  /** One array per column; entries past `rows` are null (arrays are reused after `reset`, never shrunk). */
   private readonly values: Values[];
   private readonly constants = new Map<number, CellValue>();
   private rows = 0;
@@ -25,11 +28,13 @@ export class ColumnBuilder {
 
   /**
    * Gives a column one value for every row of this batch (lineage of an envelope); `append` then skips it.
-   * Must be called before the first append.
+   * Must be called while the builder holds no rows (before the first append, or after `reset`).
    */
   setConstant(name: string, value: CellValue): void {
     const i = this.specs.findIndex((s) => s.name === name);
     if (i < 0) throw new Error(`setConstant: unknown column "${name}"`);
+    if (this.rows > 0) throw new Error(`setConstant: column "${name}": the builder already holds rows`);
+    if (!this.constants.has(i)) this.appendRow = undefined;
     this.constants.set(i, value);
   }
 
@@ -39,20 +44,73 @@ export class ColumnBuilder {
 
   /** Appends one row; values are already coerced (timestamps in µs, dates in days, json as text). */
   append(row: Record<string, CellValue | undefined>): void {
-    (this.appendRow ??= appenderFor(this.specs, this.constants))(row, this.values);
+    (this.appendRow ??= appenderFor(this.specs, this.constants))(row, this.values, this.rows);
     this.rows++;
   }
 
+  /**
+   * Drops the rows (constants stay) so the next batch reuses the column arrays instead of growing new ones, which
+   * was most of the parser's garbage. Tables built before stay valid; they do not share the arrays.
+   */
+  reset(): void {
+    const n = this.rows;
+    for (const v of this.values) v.fill(null, 0, Math.min(n, v.length));
+    this.rows = 0;
+  }
+
   build(): Table {
-    const schema = arrowSchema(this.specs);
-    for (const [i, v] of this.constants) this.values[i] = new Array<CellValue>(this.rows).fill(v);
+    const { schema } = layoutOf(this.specs);
+    this.fillConstants();
     const children = this.specs.map((s, i) => buildData(s, this.values[i]!, this.rows));
     const data = makeData({ type: new Struct(schema.fields), length: this.rows, nullCount: 0, children });
     return new Table([new RecordBatch(schema, data)]);
   }
+
+  /**
+   * The rows as one Arrow IPC stream, byte for byte what `encodeIpc(this.build())` returns, written straight from
+   * the appended values (ipcWriter.ts) without building apache-arrow vectors: the parser's hot path.
+   */
+  toIpc(): Uint8Array {
+    const layout = layoutOf(this.specs);
+    if (!layout.message) return encodeIpcFallback(this.build());
+    this.fillConstants();
+    return writeIpcStream(layout.message, this.specs, this.values, this.rows);
+  }
+
+  private fillConstants(): void {
+    for (const [i, v] of this.constants) {
+      const arr = this.values[i]!;
+      if (arr.length < this.rows) this.values[i] = new Array<CellValue>(this.rows).fill(v);
+      else if (arr[0] !== v || arr[this.rows - 1] !== v) arr.fill(v, 0, this.rows);
+    }
+  }
 }
 
-type Appender = (row: Record<string, CellValue | undefined>, values: Values[]) => void;
+interface Layout {
+  schema: Schema;
+  /** The IPC schema message (undefined when ipc.ts does not cache this schema). */
+  message: Uint8Array | undefined;
+}
+
+/** Schema and schema message per column list: by array identity first, then by content (a new array per call is common). */
+const layoutsByArray = new WeakMap<readonly ColumnSpec[], Layout>();
+const layoutsByKey = new Map<string, Layout>();
+
+function layoutOf(specs: readonly ColumnSpec[]): Layout {
+  let layout = layoutsByArray.get(specs);
+  if (layout) return layout;
+  const key = JSON.stringify(specs.map((s) => [s.name, s.type, s.nullable ?? true]));
+  layout = layoutsByKey.get(key);
+  if (!layout) {
+    const schema = arrowSchema([...specs]);
+    layout = { schema, message: schemaMessage(schema) };
+    if (layoutsByKey.size < 1000) layoutsByKey.set(key, layout);
+  }
+  layoutsByArray.set(specs, layout);
+  return layout;
+}
+
+type Appender = (row: Record<string, CellValue | undefined>, values: Values[], at: number) => void;
 
 const appenders = new Map<string, Appender>();
 
@@ -65,8 +123,9 @@ function appenderFor(specs: ColumnSpec[], constants: ReadonlyMap<number, CellVal
   const key = JSON.stringify(cols);
   let fn = appenders.get(key);
   if (!fn) {
-    const body = cols.map(([i, name]) => `x = row[${JSON.stringify(name)}]; values[${i}].push(x === undefined ? null : x);`);
-    fn = new Function('row', 'values', `'use strict'; let x;\n${body.join('\n')}`) as Appender;
+    // A store at `at` (== length on the first batch, in bounds once the arrays are reused).
+    const body = cols.map(([i, name]) => `x = row[${JSON.stringify(name)}]; values[${i}][at] = x === undefined ? null : x;`);
+    fn = new Function('row', 'values', 'at', `'use strict'; let x;\n${body.join('\n')}`) as Appender;
     if (appenders.size < 1000) appenders.set(key, fn);
   }
   return fn;

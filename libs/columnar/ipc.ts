@@ -36,7 +36,8 @@ function schemaKey(schema: Schema): string | undefined {
   return `${schema.fields.map(fieldKey).join(';')}|${JSON.stringify([...schema.metadata])}`;
 }
 
-function schemaMessage(schema: Schema): Uint8Array | undefined {
+/** The cached schema message of `schema`; undefined for schemas that are not cached (dictionaries, unions). */
+export function schemaMessage(schema: Schema): Uint8Array | undefined {
   const key = schemaKey(schema);
   if (key === undefined) return undefined;
   let bytes = schemaMessages.get(key);

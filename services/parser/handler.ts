@@ -1,13 +1,12 @@
 // Parses one category's NDJSON batch into typed columns: coercion by the table definition, expectations with their
 // actions, lineage columns and the raw record; good rows leave as Arrow IPC, bad ones as quarantine records.
-import { ColumnBuilder, encodeIpc, type CellValue } from '@sluice/columnar';
+import { ColumnBuilder, type CellValue, type ColumnSpec } from '@sluice/columnar';
 import {
   decodePreamble,
   FatalStageError,
   H,
   NonRetryableError,
   quarantineOutputs,
-  splitLines,
   subjects,
   type InputMessage,
   type OutputMessage,
@@ -50,11 +49,26 @@ export function parserContext(def: TableDefinition, version: string, failures?: 
 }
 
 const dec = new TextDecoder();
+const NL = 0x0a;
+const CR = 0x0d;
+
+/** Full column list per table definition, built once (fullColumnsOf returns a new array per call). */
+const columnsByDef = new WeakMap<TableDefinition, ColumnSpec[]>();
+/** One builder per parser context, reset per Arrow batch: its column arrays are reused instead of regrown. */
+const builders = new WeakMap<ParserContext, ColumnBuilder>();
+
+function builderFor(ctx: ParserContext): ColumnBuilder {
+  let columns = columnsByDef.get(ctx.def);
+  if (!columns) columnsByDef.set(ctx.def, (columns = fullColumnsOf(ctx.def)));
+  let b = builders.get(ctx);
+  if (!b || b.specs !== columns) builders.set(ctx, (b = new ColumnBuilder(columns)));
+  b.reset();
+  return b;
+}
 
 export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage[] {
   if (msg.headers[H.encoding] && msg.headers[H.encoding] !== 'ndjson') throw new NonRetryableError(`parser expects ndjson envelopes, got ${msg.headers[H.encoding]}`);
   const { def } = ctx;
-  const columns = fullColumnsOf(def);
   const source = msg.headers[H.source] ?? '';
   const object = msg.headers[H.object] ?? '';
   const rawSeq = Number(msg.headers[H.rawSeq] ?? -1);
@@ -64,29 +78,25 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
   const outputs: OutputMessage[] = [];
   const bad: QuarantineRecord[] = [];
   const tally = ctx.qualityStats ? new QualityTally(ctx.actions) : undefined;
-  // Lineage is the same for every row of an envelope: set once per Arrow batch, not per row.
-  const newBuilder = () => {
-    const b = new ColumnBuilder(columns);
-    b.setConstant('_source', source);
-    b.setConstant('_object', object);
-    b.setConstant('_raw_seq', rawSeq);
-    b.setConstant('_input_seq', msg.seq);
-    b.setConstant('_ingest_time', ingestTime);
-    b.setConstant('_parser_version', ctx.version);
-    return b;
-  };
+  // Lineage is the same for every row of an envelope: set once per envelope, not per row.
+  const builder = builderFor(ctx);
+  builder.setConstant('_source', source);
+  builder.setConstant('_object', object);
+  builder.setConstant('_raw_seq', rawSeq);
+  builder.setConstant('_input_seq', msg.seq);
+  builder.setConstant('_ingest_time', ingestTime);
+  builder.setConstant('_parser_version', ctx.version);
   const ingestDay = eventDateOf(ingestTime);
-  let builder = newBuilder();
   let rawBytes = 0;
   const emit = () => {
     if (builder.length === 0) return;
     outputs.push({
       subject: subjects.parsed(def.name),
-      data: encodeIpc(builder.build()),
+      data: builder.toIpc(),
       records: builder.length,
       headers: { ...lineage, [H.encoding]: 'arrow-ipc', [H.count]: String(builder.length) },
     });
-    builder = newBuilder();
+    builder.reset();
     rawBytes = 0;
   };
   const quarantine = (raw: string, rule: string, reason: string) =>
@@ -94,7 +104,19 @@ export function parseBatch(msg: InputMessage, ctx: ParserContext): OutputMessage
 
   const decode = ctx.family?.decode;
   const recordCtx: RecordContext = { source, object, preamble: decodePreamble(msg.headers[H.preamble]), ingestTime: ingestIso || undefined };
-  for (const line of splitLines(msg.data)) {
+  // Lines cut as splitLines does (LF or CRLF, blank lines skipped), found with Buffer's memchr-based indexOf:
+  // Uint8Array.prototype.indexOf scans byte by byte and was 5 % of the parser.
+  const data = msg.data;
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let start = 0, nl = 0; start < data.length; start = nl + 1) {
+    nl = bytes.indexOf(NL, start);
+    if (nl === -1) nl = data.length;
+    let end = nl;
+    if (end > start && data[end - 1] === CR) end--;
+    if (end === start) continue;
+    const line = data.subarray(start, end);
+    // One TextDecoder call per line: cheaper than decoding the envelope once and slicing it (measured: decoding
+    // the large string and JSON.parse of sliced strings both cost more).
     const raw = dec.decode(line);
     let record: unknown;
     try {
