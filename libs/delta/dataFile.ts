@@ -31,7 +31,7 @@ export async function writeDataFile(
   index: number,
   dataChange: boolean,
 ): Promise<WrittenFile> {
-  const bytes = encodeParquet(arrowTable(dataCols, numRows));
+  const bytes = encodeParquet(arrowTable(dataCols, numRows), { plainColumns: dataCols.filter(longStrings).map((c) => c.name) });
   const dir = partitionDir(partitionColumns, values);
   const fileName = `part-${String(index).padStart(5, '0')}-${randomUUID()}.c000.zstd.parquet`;
   const rel = dir ? `${dir}/${fileName}` : fileName;
@@ -50,6 +50,15 @@ export async function writeDataFile(
       stats: statsJson(computeStats(numRows, dataCols)),
     },
   };
+}
+
+/**
+ * String columns averaging over 256 bytes a value (raw records, documents): such values rarely repeat, and their
+ * dictionary page overflows arrow-rs's 1 MiB limit within a few thousand rows, so building it is wasted work.
+ */
+function longStrings(c: DataColumn): boolean {
+  const d = c.data;
+  return d.kind === 'utf8' && d.length > 0 && d.offsets[d.length]! - d.offsets[0]! > 256 * d.length;
 }
 
 export function arrowTable(cols: DataColumn[], n: number): Table {

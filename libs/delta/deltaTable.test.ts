@@ -10,7 +10,7 @@ import { commitWithRetry, putIfAbsent } from './commit.ts';
 import { DeltaConflictError, DeltaError, DeltaProtocolError, DeltaTable, DeltaTxnConflictError, readTable, type DeltaColumn } from './index.ts';
 import { decodeParquet } from './parquetFile.ts';
 import { loadState } from './logReplay.ts';
-import { ALL_TYPES, arrowOf, byId, GOLDEN, KERNEL, tempDir, type TestRow, itRef } from './testSupport.ts';
+import { ALL_TYPES, arrowOf, byId, GOLDEN, KERNEL, rowsFor, tempDir, type TestRow, itRef } from './testSupport.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -94,6 +94,28 @@ describe('DeltaTable create + append + read', () => {
     const rows = byId((await readTable(dir)).rows);
     expect(rows.slice(0, 2)).toEqual(ROWS.slice(1, 3));
     expect(rows.slice(2).map((r) => [r.id, r.s, r.p, r.l])).toEqual([[10, 'large', 'dict', null], [11, null, 'dict', null]]);
+  });
+
+  it('splits a partition into files of at most maxRowsPerFile rows, with exact stats per file, in one commit', async () => {
+    const t = await DeltaTable.openOrCreate(dir, { columns: ALL_TYPES, partitionBy: ['p'] });
+    // Rows of two partitions interleaved over three record batches, one of them sliced.
+    const rows: TestRow[] = Array.from({ length: 23 }, (_, k) => ({ ...rowsFor(k, k % 3 ? 'a' : 'b')[k % 2]!, id: k }));
+    const all = arrowOf(ALL_TYPES, rows);
+    const data = arrowOf(ALL_TYPES, rows.slice(0, 5)).concat(all.slice(5, 16), arrowOf(ALL_TYPES, rows.slice(16)));
+    const res = await t.append(data, { maxRowsPerFile: 4 });
+    expect(res.version).toBe(1);
+    const files = (await t.snapshot()).files;
+    const count = (p: string) => files.filter((f) => f.partitionValues.p === p).map((f) => JSON.parse(f.stats!).numRecords as number).sort();
+    expect(count('a')).toEqual([3, 4, 4, 4]); // 15 rows
+    expect(count('b')).toEqual([4, 4]); // 8 rows
+    expect(byId((await readTable(dir)).rows)).toEqual(rows);
+    // Every file's stats are its own rows' bounds: the first "a" file holds the first four "a" rows.
+    const firstA = rows.filter((r) => r.p === 'a').slice(0, 4);
+    const firstAPath = res.files.find((f) => f.startsWith('p=a/'))!;
+    const stats = JSON.parse(files.find((f) => f.path === firstAPath)!.stats!);
+    expect(stats.minValues.id).toBe(Math.min(...firstA.map((r) => Number(r.id))));
+    expect(stats.maxValues.id).toBe(Math.max(...firstA.map((r) => Number(r.id))));
+    expect(stats.nullCount.s).toBe(firstA.filter((r) => r.s === null).length);
   });
 
   it('writes Hive partition directories with escaped values and URI-encoded add paths', async () => {

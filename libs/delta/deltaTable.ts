@@ -2,9 +2,9 @@
 // committed atomically (with an optional txn for exactly-once sinks and optional schema evolution).
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@sluice/storage';
-import type { Table } from 'apache-arrow';
+import type { DataType, Table, Vector } from 'apache-arrow';
 import type { Action, AddFile, Metadata, Protocol } from './actions.ts';
-import { allNullColumn, flattenColumn, takeRows, valueAt, type FlatColumn } from './arrowColumns.ts';
+import { accepts, allNullColumn, flattenColumn, gatherColumn, valueAt, type FlatColumn } from './arrowColumns.ts';
 import { commitWithRetry, putIfAbsent } from './commit.ts';
 import { writeDataFile } from './dataFile.ts';
 import { DeltaError, DeltaSchemaError, DeltaTableMissingError, DeltaTxnConflictError } from './errors.ts';
@@ -15,7 +15,7 @@ import { checkpointInterval, writeCheckpoint } from './checkpointWrite.ts';
 import { applyCommits, loadState, refreshState, type LogState, type Snapshot } from './logReplay.ts';
 import { serializePartitionValue } from './partitionPath.ts';
 import { checkReadSupport, checkWriteSupport, OUR_PROTOCOL } from './protocol.ts';
-import { deltaColumnsOf, schemaString, validateColumns, type DeltaColumn } from './schema.ts';
+import { deltaArrowType, deltaColumnsOf, schemaString, validateColumns, type DeltaColumn } from './schema.ts';
 import { appendToSchemaString, newInputColumns, reconcileDefinition, type SchemaEvolution } from './schemaEvolution.ts';
 
 /** Opening options: `store` (a store rooted at the table) or `storeOptions` for openStore(location). */
@@ -51,6 +51,11 @@ export interface AppendOptions {
   schemaEvolution?: SchemaEvolution;
   /** Called after the data files are written and before the commit (fault tests kill the process here). */
   beforeCommit?: () => void;
+  /**
+   * At most this many rows per data file (default: one file per partition). Bounds the memory of one append: the
+   * rows of one file are copied and encoded at a time, and parquet-wasm's memory grows to the largest file.
+   */
+  maxRowsPerFile?: number;
 }
 
 export interface AppendResult {
@@ -219,7 +224,8 @@ export class DeltaTable {
     const columns = [...cols.columns, ...fromDefinition];
     const added = [...fromDefinition, ...newInputColumns(this.root, data, columns, policy)];
     columns.push(...added.slice(fromDefinition.length));
-    const flat = flattenInput(this.root, data, columns);
+    const input = checkInput(this.root, data, columns);
+    const flat = new Map(partitionColumns.map((name) => [name, input.all(columns.find((c) => c.name === name)!)]));
     if (data.numRows === 0 && !txn) return { version: readVersion, files: [], fileSizes: [], checkpointed: false };
     const newMetadata: Metadata | undefined = added.length ? { ...rawMetadata, schemaString: appendToSchemaString(rawMetadata.schemaString, added) } : undefined;
 
@@ -228,15 +234,20 @@ export class DeltaTable {
     const adds: AddFile[] = [];
     let outputBytes = 0;
     try {
+      const dataColumns = columns.filter((c) => !partitionColumns.includes(c.name));
+      const maxRows = opts.maxRowsPerFile !== undefined && opts.maxRowsPerFile > 0 ? opts.maxRowsPerFile : Infinity;
       for (const group of groupByPartition(flat, columns, partitionColumns, data.numRows)) {
-        const dataCols = columns
-          .filter((c) => !partitionColumns.includes(c.name))
-          .map((c) => ({ ...c, data: group.rows ? takeRows(flat.get(c.name)!, group.rows) : flat.get(c.name)! }));
         const n = group.rows ? group.rows.length : data.numRows;
-        const file = await writeDataFile(this.store, partitionColumns, group.values, dataCols, n, adds.length, true);
-        written.push(file.key);
-        outputBytes += file.add.size;
-        adds.push(file.add);
+        // One file per partition, or several of at most maxRowsPerFile rows: the columns of one file at a time are
+        // copied out of the input, so the copy (and parquet-wasm's memory) is bounded by the file, not the append.
+        for (let from = 0; from < n; from += maxRows) {
+          const to = Math.min(n, from + maxRows);
+          const dataCols = dataColumns.map((c) => ({ ...c, data: input.rows(c, group.rows, from, to) }));
+          const file = await writeDataFile(this.store, partitionColumns, group.values, dataCols, to - from, adds.length, true);
+          written.push(file.key);
+          outputBytes += file.add.size;
+          adds.push(file.add);
+        }
       }
 
       const commitId = randomUUID();
@@ -315,29 +326,57 @@ async function createTable(loc: TableLocation, opts: CreateOptions): Promise<voi
   await putIfAbsent(loc.store, 0, content, commitId);
 }
 
-/** Flat values of every table column; missing nullable columns become all-null (unknown ones were refused before). */
-function flattenInput(root: string, data: Table, columns: DeltaColumn[]): Map<string, FlatColumn> {
-  const out = new Map<string, FlatColumn>();
+/** The input's columns for writing: each column's rows copied out of the Arrow chunks on demand. */
+interface InputColumns {
+  /** Every row of column `c` (partition columns: for grouping). */
+  all(c: DeltaColumn): FlatColumn;
+  /** Rows [from, to) of the partition group `rows` (undefined: every row) of column `c`. */
+  rows(c: DeltaColumn, rows: Uint32Array | undefined, from: number, to: number): FlatColumn;
+}
+
+/**
+ * Checks every table column of `data` (an accepted Arrow type; no nulls where the column is not nullable; absent only
+ * if nullable) before anything is written, and returns the accessor that copies their rows out per file.
+ */
+function checkInput(root: string, data: Table, columns: DeltaColumn[]): InputColumns {
   const n = data.numRows;
+  const vectors = new Map<string, Vector | null>();
   for (const c of columns) {
     const vec = data.getChild(c.name);
-    let flat: FlatColumn;
     if (!vec) {
       if (!c.nullable) throw new DeltaSchemaError(`Delta table ${root}: non-nullable column "${c.name}" is missing from the input`, c.name);
-      flat = allNullColumn(c.type, n);
     } else {
-      try {
-        flat = flattenColumn(c.name, c.type, vec);
-      } catch (e) {
-        throw new DeltaSchemaError(`Delta table ${root}: ${(e as Error).message}`, c.name);
+      const at = vec.type as DataType;
+      if (!accepts(c.type, at)) {
+        throw new DeltaSchemaError(
+          `Delta table ${root}: column "${c.name}": Arrow type ${String(at)} cannot be written as Delta ${c.type} (expected ${String(deltaArrowType(c.type))})`,
+          c.name,
+        );
       }
+      if (!c.nullable && vec.nullCount > 0) throw new DeltaSchemaError(`Delta table ${root}: non-nullable column "${c.name}" has null values`, c.name);
     }
-    if (!c.nullable && flat.valid && flat.valid.includes(0)) {
-      throw new DeltaSchemaError(`Delta table ${root}: non-nullable column "${c.name}" has null values`, c.name);
-    }
-    out.set(c.name, flat);
+    vectors.set(c.name, vec);
   }
-  return out;
+  // Whole flattened columns, only for the columns (and chunk types) that need them: partition columns, fallbacks.
+  const flat = new Map<string, FlatColumn>();
+  const all = (c: DeltaColumn): FlatColumn => {
+    let f = flat.get(c.name);
+    if (!f) {
+      const vec = vectors.get(c.name);
+      f = vec ? flattenColumn(c.name, c.type, vec) : allNullColumn(c.type, n);
+      flat.set(c.name, f);
+    }
+    return f;
+  };
+  return {
+    all,
+    rows(c, rows, from, to) {
+      const vec = vectors.get(c.name);
+      if (!vec) return allNullColumn(c.type, to - from);
+      if (!rows) return from === 0 && to === n ? flattenColumn(c.name, c.type, vec) : flattenColumn(c.name, c.type, vec.slice(from, to));
+      return gatherColumn(c.type, vec, from === 0 && to === rows.length ? rows : rows.subarray(from, to), () => all(c));
+    },
+  };
 }
 
 interface PartitionGroup {

@@ -156,10 +156,12 @@ function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | strin
       let lo = first;
       let hi = first;
       const o = c.offsets;
+      const valid = c.valid;
       for (let i = first + 1; i < n; i++) {
-        if (isNullAt(c, i)) continue;
+        if (valid !== null && valid[i] === 0) continue;
+        // lo <= hi, so a value below lo cannot be above hi: one comparison for most rows.
         if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[lo]!, o[lo + 1]!) < 0) lo = i;
-        if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[hi]!, o[hi + 1]!) > 0) hi = i;
+        else if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[hi]!, o[hi + 1]!) > 0) hi = i;
       }
       const minStr = decoder.decode(c.bytes.subarray(o[lo]!, o[lo + 1]!));
       const maxStr = decoder.decode(c.bytes.subarray(o[hi]!, o[hi + 1]!));

@@ -70,8 +70,11 @@ export const sink: ServiceDefinition<SinkConfig> = {
         default: {},
         properties: {
           maxRows: { type: 'integer', minimum: 1, default: 200_000 },
-          maxBytes: { type: 'integer', minimum: 1, default: 128 * 1024 * 1024 },
+          // 32 MiB of Arrow IPC (≈ 23 000 Defender rows) per flush and 8 MiB per data file keep the sink's memory near
+          // its budget: the buffered envelopes plus one file's copy and parquet-wasm's heap (≈ 2× the largest file, kept).
+          maxBytes: { type: 'integer', minimum: 1, default: 32 * 1024 * 1024 },
           maxLatencySeconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
+          maxFileBytes: { type: 'integer', minimum: 1, default: 8 * 1024 * 1024, description: 'input bytes per data file at most: a partition above it gets several files in one commit' },
         },
       },
       storage: {

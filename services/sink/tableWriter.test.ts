@@ -50,6 +50,28 @@ describe('TableWriter', () => {
     await expect(open(root, bad)).rejects.toThrow(/id/);
   });
 
+  it('cuts a flush into files of about maxFileBytes of input, committed together with one txn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-tw-'));
+    dirs.push(dir);
+    const root = join(dir, 't');
+    const cols: DeltaColumn[] = [{ name: 'id', type: 'long', nullable: false }];
+    const files: number[] = [];
+    const w = await TableWriter.open({
+      name: 't', root, columns: cols, partitionBy: [], description: 'test', appId: 'sink-t', log, onFatal: (e) => { throw e; },
+      // Three inputs of 4 rows and 400 bytes each, flushed together: 1 200 bytes in files of 500 → 5 rows per file.
+      policy: { maxRows: 12, maxBytes: 1 << 30, maxLatencySeconds: 60, maxFileBytes: 500 },
+      stats: { onCommit: (_t, _rows, f) => files.push(f) },
+    });
+    const rows = (from: number) => batch(cols, [0, 1, 2, 3].map((k) => ({ id: from + k })));
+    await Promise.all([w.write(1, rows(0), 400), w.write(2, rows(4), 400), w.write(3, rows(8), 400)]);
+    expect(files).toEqual([3]);
+    expect(w.committedSeq).toBe(3);
+    const snap = await (await DeltaTable.open(root)).snapshot();
+    expect(snap.txns.get('sink-t')).toBe(3);
+    expect(snap.files.map((f) => JSON.parse(f.stats!).numRecords as number).sort()).toEqual([2, 5, 5]);
+    expect((await readTable(root)).rows.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
   describe('inputs redelivered after later ones were committed (JetStream does not keep order on redelivery)', () => {
     const cols: DeltaColumn[] = [{ name: 'id', type: 'long', nullable: false }];
     const ids = async (root: string) => (await readTable(root)).rows.map((r) => Number(r.id)).sort((a, b) => a - b);

@@ -12,6 +12,11 @@ export interface FlushPolicy {
   maxRows: number;
   maxBytes: number;
   maxLatencySeconds: number;
+  /**
+   * Input bytes per data file at most (several files per partition above it): a file's rows are copied and encoded
+   * at once, and parquet-wasm's memory grows to about twice the largest file's Arrow size and never shrinks.
+   */
+  maxFileBytes?: number;
 }
 
 interface Pending {
@@ -270,8 +275,11 @@ export class TableWriter {
       const data = new Table(pending[0]!.data.schema, pending.flatMap((p) => p.data.batches));
       try {
         this.table ??= await this.create();
+        const bytes = pending.reduce((n, p) => n + p.bytes, 0);
+        const fileBytes = this.policy.maxFileBytes;
         const res = await this.table.append(data, {
           txn: { appId: this.appId, version: maxSeq, expected: this.committed },
+          ...(fileBytes && bytes > fileBytes ? { maxRowsPerFile: Math.max(1, Math.ceil((data.numRows * fileBytes) / bytes)) } : {}),
           commitInfo: { [APP_ID_FIELD]: this.appId, [INPUT_SEQS_FIELD]: seqs },
           operation: 'STREAMING UPDATE',
           // Fault tests kill here: Parquet files written, commit not made; they become orphans for vacuum.

@@ -31,7 +31,7 @@ export interface StagesResult {
 }
 
 /** The sink's defaults (services/sink/main.ts flush section) and its per-input in-flight cap. */
-const FLUSH = { maxRows: 200_000, maxBytes: 128 * 1024 * 1024, maxLatencySeconds: 10 };
+const FLUSH = { maxRows: 200_000, maxBytes: 32 * 1024 * 1024, maxLatencySeconds: 10, maxFileBytes: 8 * 1024 * 1024 };
 const MAX_IN_FLIGHT = 4096;
 
 const cpuNow = () => {
