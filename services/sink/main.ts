@@ -13,12 +13,12 @@ import { alertRows, bronzeRows, goldRows, quarantineRows, silverTable, unroutedR
 import { tableHandler, type HandlerState } from './handler.ts';
 import { lakeStats } from './lakeMetrics.ts';
 import { bronzePartitionIds, silverPartitionIds, sinkPlacement } from './replicas.ts';
-import { TableWriter, type FlushPolicy } from './tableWriter.ts';
+import { BufferBudget, TableWriter, type FlushPolicy } from './tableWriter.ts';
 
 export interface SinkConfig {
   sink: {
     lakePath: string;
-    flush: FlushPolicy;
+    flush: FlushPolicy & { maxBufferedBytes: number };
     layers: { bronze: boolean; silver: boolean; gold: boolean; quarantine: boolean; unrouted: boolean };
     /** This replica (0-based) of `replicas`; it writes silver partitions p with p % replicas == replica. */
     replica: number;
@@ -75,6 +75,12 @@ export const sink: ServiceDefinition<SinkConfig> = {
           maxBytes: { type: 'integer', minimum: 1, default: 32 * 1024 * 1024 },
           maxLatencySeconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
           maxFileBytes: { type: 'integer', minimum: 1, default: 8 * 1024 * 1024, description: 'input bytes per data file at most: a partition above it gets several files in one commit' },
+          maxBufferedBytes: {
+            type: 'integer',
+            minimum: 1,
+            default: 96 * 1024 * 1024,
+            description: 'input bytes buffered across all tables and partitions of this process at most: above it the table holding the most flushes early',
+          },
         },
       },
       storage: {
@@ -117,6 +123,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const lake = lakeStats(createLakeMetrics(metrics.registry), new Map(allTables().map((d) => [d.name, d])));
     const state: HandlerState = { fatal: undefined };
     const writers: TableWriter[] = [];
+    const budget = new BufferBudget(flush.maxBufferedBytes);
     const open = async (def: TableDefinition, appId: string) => {
       const w = await TableWriter.open({
         name: def.name,
@@ -138,6 +145,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
         },
         onFatal: (e) => (state.fatal = e),
         storeOptions,
+        budget,
       });
       writers.push(w);
       return w;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ColumnBuilder } from '@sluice/columnar';
 import { DeltaTable, readTable, type DeltaColumn } from '@sluice/delta';
 import { createLogger } from '@sluice/runtime';
-import { TableWriter } from './tableWriter.ts';
+import { BufferBudget, TableWriter } from './tableWriter.ts';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -70,6 +70,38 @@ describe('TableWriter', () => {
     expect(snap.txns.get('sink-t')).toBe(3);
     expect(snap.files.map((f) => JSON.parse(f.stats!).numRecords as number).sort()).toEqual([2, 5, 5]);
     expect((await readTable(root)).rows.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('a shared buffer budget flushes the writer holding the most when all writers together exceed it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-tw-'));
+    dirs.push(dir);
+    const cols: DeltaColumn[] = [{ name: 'id', type: 'long', nullable: false }];
+    const budget = new BufferBudget(1000);
+    const commits: string[] = [];
+    // Per-table limits far away (latency 60 s, 1 GiB): only the budget can make these writers flush.
+    const writer = (name: string) =>
+      TableWriter.open({
+        name, root: join(dir, name), columns: cols, partitionBy: [], description: 'test', appId: `sink-${name}`, log, budget,
+        onFatal: (e) => { throw e; },
+        policy: { maxRows: 1_000_000, maxBytes: 1 << 30, maxLatencySeconds: 60 },
+        stats: { onCommit: (t, rows) => commits.push(`${t}:${rows}`) },
+      });
+    const [a, b] = [await writer('a'), await writer('b')];
+    const one = (id: number) => batch(cols, [{ id }]);
+    const a1 = a.write(1, one(1), 300);
+    const b1 = b.write(1, one(2), 400);
+    expect(budget.bytes).toBe(700);
+    const a2 = a.write(2, one(3), 200); // a 500, b 400: still 900 ≤ 1000
+    const b2 = b.write(2, one(4), 200); // 1 100 > 1 000: b (600) is the largest and flushes; a keeps its 500
+    await Promise.all([b1, b2]);
+    expect(commits).toEqual(['b:2']);
+    expect(budget.bytes).toBe(500);
+    expect(a.bufferedBytes).toBe(500);
+    const a3 = a.write(3, one(5), 600); // 1 100 again: a flushes its 3 inputs
+    await Promise.all([a1, a2, a3]);
+    expect(commits).toEqual(['b:2', 'a:3']);
+    expect(budget.bytes).toBe(0);
+    expect((await readTable(join(dir, 'a'))).rows.map((r) => Number(r.id)).sort()).toEqual([1, 3, 5]);
   });
 
   describe('inputs redelivered after later ones were committed (JetStream does not keep order on redelivery)', () => {

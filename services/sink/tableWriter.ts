@@ -19,6 +19,43 @@ export interface FlushPolicy {
   maxFileBytes?: number;
 }
 
+/**
+ * Input bytes buffered (not yet flushing) across all writers of a process. Each writer's own `maxBytes` bounds one
+ * table, but a sink has a writer per table and partition (dozens): above `limit` in total, the writer holding the
+ * most flushes now, so the process's memory is bounded by the budget, not by writers × maxBytes.
+ */
+export class BufferBudget {
+  private readonly held = new Map<TableWriter, number>();
+  private total = 0;
+  constructor(readonly limit: number) {}
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  /** `w` buffered `bytes` more; flushes the largest holder while the total is over the limit. */
+  add(w: TableWriter, bytes: number): void {
+    this.held.set(w, (this.held.get(w) ?? 0) + bytes);
+    this.total += bytes;
+    if (this.total <= this.limit) return;
+    let largest: TableWriter | undefined;
+    let most = 0;
+    for (const [writer, n] of this.held) {
+      if (n > most) {
+        most = n;
+        largest = writer;
+      }
+    }
+    largest?.flushNow();
+  }
+
+  /** `w` took its buffer into a flush. */
+  release(w: TableWriter): void {
+    this.total -= this.held.get(w) ?? 0;
+    this.held.delete(w);
+  }
+}
+
 interface Pending {
   seq: number;
   data: Table;
@@ -50,6 +87,7 @@ interface CommitEntry {
 
 export class TableWriter {
   private buffer: Pending[] = [];
+  private flushRequested = false;
   private rows = 0;
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -77,6 +115,7 @@ export class TableWriter {
     private readonly log: Logger,
     private readonly stats: TableWriterStats,
     private readonly onFatal: (e: Error) => void,
+    private readonly budget?: BufferBudget,
   ) {}
 
   static async open(opts: {
@@ -92,6 +131,8 @@ export class TableWriter {
     onFatal: (e: Error) => void;
     /** Options for opening an object-store root (S3 endpoint/region...); credentials come from the SDKs' env chains. */
     storeOptions?: OpenStoreOptions;
+    /** Shared by the writers of a process: bounds what they buffer together. */
+    budget?: BufferBudget;
   }): Promise<TableWriter> {
     // A table definition that gains nullable columns (a new sluice version) evolves the table; incompatible changes
     // (type change, new required column) refuse to start with DeltaSchemaError naming the column.
@@ -106,7 +147,7 @@ export class TableWriter {
       },
     ));
     const table = exists ? await create() : undefined;
-    const w = new TableWriter(opts.name, table, create, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal);
+    const w = new TableWriter(opts.name, table, create, opts.appId, opts.policy, opts.log, opts.stats ?? {}, opts.onFatal, opts.budget);
     if (!table) {
       w.addColumns(opts.columns);
       opts.log.debug({ table: opts.name, appId: opts.appId }, 'delta table absent: created with its first rows');
@@ -245,9 +286,22 @@ export class TableWriter {
     this.inBuffer.set(seq, p);
     this.rows += data.numRows;
     this.bytes += bytes;
-    if (this.rows >= this.policy.maxRows || this.bytes >= this.policy.maxBytes) this.scheduleFlush(0);
+    if (this.rows >= this.policy.maxRows || this.bytes >= this.policy.maxBytes) this.flushNow();
     else if (!this.timer) this.scheduleFlush(this.policy.maxLatencySeconds * 1000);
+    this.budget?.add(this, bytes);
     return p;
+  }
+
+  /** Bytes buffered and not yet flushing. */
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Flushes what is buffered as soon as the previous flush is done (once, however often it is asked). */
+  flushNow(): void {
+    if (this.flushRequested) return;
+    this.flushRequested = true;
+    this.scheduleFlush(0);
   }
 
   private scheduleFlush(ms: number): void {
@@ -260,11 +314,13 @@ export class TableWriter {
 
   /** Commits what is buffered now; later arrivals wait for the next flush. Serialised per table. */
   private async flush(): Promise<void> {
+    this.flushRequested = false;
     const batch = this.buffer;
     if (batch.length === 0) return;
     this.buffer = [];
     this.rows = 0;
     this.bytes = 0;
+    this.budget?.release(this);
     const started = performance.now();
     let pending = batch;
     let conflicts = 0;
