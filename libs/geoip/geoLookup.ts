@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { AsnRangeTable } from './asnRanges.ts';
 import type { AsnInfo, CityInfo, IpInfo } from './geoTypes.ts';
-import { IP_SCOPES, parseIp, type IpScope } from './ipScope.ts';
+import { IP_SCOPES, parseIp, parseIPv4, scopeOfV4, type IpScope } from './ipScope.ts';
 import { LruCache } from './lruCache.ts';
 import { MmdbDatabase, type MmdbRole } from './mmdbDatabase.ts';
 
@@ -104,7 +104,16 @@ async function fileSignature(path: string): Promise<string> {
 }
 
 export class GeoLookup {
+  /** Results by address text (IPv6, and IPv4 text that is not a plain dotted quad). */
   private readonly cache: LruCache<string, IpInfo>;
+  /** Results by IPv4 number: no string is made or hashed for the common case. */
+  private readonly cacheV4: LruCache<number, IpInfo>;
+  /**
+   * One shared IpInfo per (location record, AS record) pair: a million addresses map to far fewer pairs, so the
+   * caches hold references, not a result object per address.
+   */
+  private combined = new Map<CityInfo, Map<AsnInfo, IpInfo>>();
+  private combinedSize = 0;
   private city: WatchedFile<CitySource | null>;
   private asn: WatchedFile<AsnSource | null>;
   private timer: NodeJS.Timeout | undefined;
@@ -115,6 +124,7 @@ export class GeoLookup {
     this.city = city;
     this.asn = asn;
     this.cache = new LruCache(cacheSize);
+    this.cacheV4 = new LruCache(cacheSize);
   }
 
   /**
@@ -125,7 +135,11 @@ export class GeoLookup {
     const o: GeoLookupOptions = typeof opts === 'string' ? { cityDatabase: opts } : opts;
     const swapped = () => {
       g.generation++;
-      g.cache.clear(); // swap between batches: the enricher reads the databases synchronously per batch
+      // swap between batches: the enricher reads the databases synchronously per batch
+      g.cache.clear();
+      g.cacheV4.clear();
+      g.combined = new Map();
+      g.combinedSize = 0;
     };
     const cityPath = o.cityDatabase === undefined ? defaultCityDatabase() : o.cityDatabase;
     const asnPath = o.asnDatabase;
@@ -167,6 +181,8 @@ export class GeoLookup {
   /** Scope and, for public addresses, location and AS. Null for null/empty input. */
   lookup(ip: string | null | undefined): IpInfo | null {
     if (!ip) return null;
+    const v4 = parseIPv4(ip);
+    if (v4 >= 0) return this.lookupV4(v4);
     const hit = this.cache.get(ip);
     if (hit) return hit;
     const info = this.resolve(ip);
@@ -174,12 +190,49 @@ export class GeoLookup {
     return info;
   }
 
+  /** The same for an IPv4 address as an unsigned 32-bit number (e.g. parsed straight from column bytes). */
+  lookupV4(value: number): IpInfo {
+    const key = value | 0; // a small integer, not a heap number: cheaper to hash
+    const hit = this.cacheV4.get(key);
+    if (hit) return hit;
+    const scope = scopeOfV4(value);
+    let info: IpInfo;
+    if (scope !== 'public') info = SCOPE_ONLY[scope];
+    else {
+      const asnDb = this.asn.current;
+      const asn = (asnDb === null ? null : asnDb.kind === 'mmdb' ? asnDb.lookupV4(value) : asnDb.lookup(value)) ?? NO_ASN;
+      info = this.combine(this.city.current?.lookupV4(value) ?? NO_CITY, asn);
+    }
+    this.cacheV4.set(key, info);
+    return info;
+  }
+
   private resolve(ip: string): IpInfo {
     const p = parseIp(ip);
+    if (p.family === 4) return this.lookupV4(p.value as number);
     if (p.scope !== 'public') return SCOPE_ONLY[p.scope];
     const city = this.city.current?.lookup(p.lookupKey) ?? NO_CITY;
     const asnDb = this.asn.current;
     const asn = (asnDb === null ? null : asnDb.kind === 'mmdb' ? asnDb.lookup(p.lookupKey) : asnDb.lookup(p.value!)) ?? NO_ASN;
-    return { scope: 'public', country: city.country, city: city.city, latitude: city.latitude, longitude: city.longitude, asn: asn.asn, asOrg: asn.asOrg };
+    return this.combine(city, asn);
+  }
+
+  private combine(city: CityInfo, asn: AsnInfo): IpInfo {
+    let byAsn = this.combined.get(city);
+    if (!byAsn) {
+      // Bounded like the caches: pairs are far fewer than addresses, the cap only guards against the pathological.
+      if (this.combinedSize >= 1_000_000) {
+        this.combined = new Map();
+        this.combinedSize = 0;
+      }
+      this.combined.set(city, (byAsn = new Map()));
+    }
+    let info = byAsn.get(asn);
+    if (!info) {
+      info = Object.freeze({ scope: 'public', country: city.country, city: city.city, latitude: city.latitude, longitude: city.longitude, asn: asn.asn, asOrg: asn.asOrg });
+      byAsn.set(asn, info);
+      this.combinedSize++;
+    }
+    return info;
   }
 }

@@ -1,7 +1,7 @@
 // ipScope/parseIp: every scope for IPv4 and IPv6, IPv4-mapped IPv6, zones, and strict rejection of malformed text.
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ipScope, parseIp, parseIPv4, parseIPv6 } from './ipScope.ts';
+import { ipScope, parseIp, parseIPv4, parseIPv4Bytes, parseIPv6 } from './ipScope.ts';
 
 describe('ipScope', () => {
   it.each([
@@ -86,6 +86,8 @@ describe('ipScope', () => {
         s = rnd(2) ? s.slice(0, p) + alphabet[rnd(alphabet.length)] + s.slice(p) : s.slice(0, p) + s.slice(p + 1);
       }
       const ours = parseIp(s).family !== 0;
+      // The byte parser (enricher columns) reads exactly what the string parser reads.
+      expect(parseIPv4Bytes(Buffer.from(`x${s}y`), 1, s.length + 1), s).toBe(parseIPv4(s));
       // node accepts leading zeros nowhere either; it is the reference for what is an address.
       expect(ours, s).toBe(isIP(s) !== 0);
     }

@@ -84,6 +84,35 @@ export function parseIPv4(s: string): number {
   return value * 256 + octet;
 }
 
+/**
+ * parseIPv4 over UTF-8 bytes [start, end) of a column buffer, without making a string: same rules, -1 when the
+ * bytes are not exactly a dotted quad (the caller then takes the string path, which also trims and reads IPv6).
+ */
+export function parseIPv4Bytes(b: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
+}
+
 /** IPv6 text (optionally with an embedded IPv4 tail) → 128-bit bigint; null when malformed. The zone must be stripped. */
 export function parseIPv6(s: string): bigint | null {
   if (s.length < 2 || s.length > 45) return null;
@@ -134,7 +163,8 @@ export function parseIPv6(s: string): bigint | null {
   return value;
 }
 
-function scopeOfV4(v: number): IpScope {
+/** Scope of an IPv4 address given as an unsigned 32-bit number. */
+export function scopeOfV4(v: number): IpScope {
   for (const r of v4Table) if (((v & r.mask) >>> 0) === r.net) return r.scope;
   return 'public';
 }

@@ -37,6 +37,11 @@ export class MmdbDatabase<T extends CityInfo | AsnInfo> {
   private readonly fields: MmdbFieldReader;
   private readonly nodeCount: number;
   private readonly treeSize: number;
+  private readonly db: Buffer;
+  private readonly recordSize: number;
+  private readonly nodeBytes: number;
+  /** Node where IPv4 addresses start (after 96 zero bits in an IPv6 tree); -1 when the walk cannot be done here. */
+  private readonly ipv4Start: number;
 
   private constructor(
     private readonly reader: Reader<Full>,
@@ -52,6 +57,58 @@ export class MmdbDatabase<T extends CityInfo | AsnInfo> {
     this.nodeCount = reader.metadata.nodeCount;
     this.treeSize = reader.metadata.searchTreeSize;
     this.fields = new MmdbFieldReader(buf, this.treeSize + 16);
+    this.db = buf;
+    const m = reader.metadata;
+    this.recordSize = m.recordSize;
+    this.nodeBytes = m.nodeByteSize;
+    this.ipv4Start = m.recordSize === 24 || m.recordSize === 28 || m.recordSize === 32 ? this.walkV4Start(m.ipVersion) : -1;
+  }
+
+  /** Record `right` (0 left, 1 right) of node `node`; layout per record size, MaxMind DB spec 2.0 "Search Tree". */
+  private record(node: number, right: number): number {
+    const db = this.db;
+    const o = node * this.nodeBytes;
+    switch (this.recordSize) {
+      case 24:
+        return right ? (db[o + 3]! << 16) | (db[o + 4]! << 8) | db[o + 5]! : (db[o]! << 16) | (db[o + 1]! << 8) | db[o + 2]!;
+      case 28:
+        return right
+          ? ((db[o + 3]! & 0x0f) * 0x1000000 + ((db[o + 4]! << 16) | (db[o + 5]! << 8) | db[o + 6]!))
+          : ((db[o + 3]! & 0xf0) >> 4) * 0x1000000 + ((db[o]! << 16) | (db[o + 1]! << 8) | db[o + 2]!);
+      default:
+        return right ? db.readUInt32BE(o + 4) : db.readUInt32BE(o);
+    }
+  }
+
+  private walkV4Start(ipVersion: number): number {
+    if (ipVersion === 4) return 0;
+    let node = 0;
+    for (let i = 0; i < 96 && node < this.nodeCount; i++) node = this.record(node, 0);
+    return node;
+  }
+
+  /** The data record of a projected pointer (tree record value), memoised per offset. */
+  private atPointer(pointer: number): T {
+    const offset = pointer - this.nodeCount + this.treeSize;
+    let p = this.byOffset.get(offset);
+    if (!p) {
+      // Distinct records are bounded by the database (GeoLite2-City: ~10^5 locations); the cap is a safety net.
+      if (this.byOffset.size >= 500_000) this.byOffset = new Map();
+      this.byOffset.set(offset, (p = this.read(this.fields, offset)));
+    }
+    return p;
+  }
+
+  /**
+   * An IPv4 address as an unsigned 32-bit number: the tree walked bit by bit on the file's bytes, no string, no
+   * parse (the same walk as mmdb-lib's findAddressInTree). Null when the database has no network for it.
+   */
+  lookupV4(value: number): T | null {
+    if (this.ipv4Start < 0) return this.lookup(`${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`);
+    const nodeCount = this.nodeCount;
+    let node = this.ipv4Start;
+    for (let bit = 31; bit >= 0 && node < nodeCount; bit--) node = this.record(node, (value >>> bit) & 1);
+    return node > nodeCount ? this.atPointer(node) : null;
   }
 
   /** Reads and checks a database file; throws with the path and what was wrong (missing, not an mmdb, wrong type). */
@@ -83,14 +140,7 @@ export class MmdbDatabase<T extends CityInfo | AsnInfo> {
   lookup(key: string): T | null {
     if (this.walk) {
       const [pointer] = this.walk(key);
-      if (!pointer) return null;
-      const offset = pointer - this.nodeCount + this.treeSize;
-      let p = this.byOffset.get(offset);
-      if (!p) {
-        if (this.byOffset.size >= 500_000) this.byOffset = new Map();
-        this.byOffset.set(offset, (p = this.read(this.fields, offset)));
-      }
-      return p;
+      return pointer ? this.atPointer(pointer) : null;
     }
     return this.lookupDecoded(key);
   }

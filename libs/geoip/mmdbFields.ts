@@ -6,6 +6,9 @@ import type { AsnInfo, CityInfo } from './geoTypes.ts';
 // Data types of the MaxMind DB data section.
 const T = { Pointer: 1, Utf8: 2, Double: 3, Uint16: 5, Uint32: 6, Map: 7, Int32: 8, Array: 11, EndMarker: 13, Boolean: 14, Float: 15 } as const;
 
+const ISO_CODE = ['iso_code'] as const;
+const NAME_EN = ['names', 'en'] as const;
+
 interface Ctrl {
   type: number;
   size: number;
@@ -16,6 +19,10 @@ interface Ctrl {
 }
 
 export class MmdbFieldReader {
+  private readonly keys = new Map<number, string>();
+  /** Strings under shared (pointed-to) maps by the map's offset; the path is fixed per call site. */
+  private readonly sharedStrings = new Map<number, string | null>();
+
   /** `dataStart`: offset of the data section (search tree size + 16); pointers are relative to it. */
   constructor(
     private readonly db: Buffer,
@@ -31,10 +38,19 @@ export class MmdbFieldReader {
       const v = c & 7;
       let p: number;
       let len: number;
-      if (ss === 0) [p, len] = [(v << 8) | db[off]!, 1];
-      else if (ss === 1) [p, len] = [((v << 16) | (db[off]! << 8) | db[off + 1]!) + 2048, 2];
-      else if (ss === 2) [p, len] = [((v << 24) | (db[off]! << 16) | (db[off + 1]! << 8) | db[off + 2]!) + 526336, 3];
-      else [p, len] = [db.readUInt32BE(off), 4];
+      if (ss === 0) {
+        p = (v << 8) | db[off]!;
+        len = 1;
+      } else if (ss === 1) {
+        p = ((v << 16) | (db[off]! << 8) | db[off + 1]!) + 2048;
+        len = 2;
+      } else if (ss === 2) {
+        p = ((v << 24) | (db[off]! << 16) | (db[off + 1]! << 8) | db[off + 2]!) + 526336;
+        len = 3;
+      } else {
+        p = db.readUInt32BE(off);
+        len = 4;
+      }
       const target = this.ctrl(this.dataStart + p); // a pointer never points to a pointer
       target.afterPointer = off + len;
       return target;
@@ -105,18 +121,52 @@ export class MmdbFieldReader {
     for (let i = 0; i < c.size; i++) {
       const k = this.ctrl(o);
       const v = this.ctrl(this.next(k));
-      const key = this.string(k);
+      const key = this.key(k);
       if (key !== null) fn(key, v);
       o = this.next(v);
     }
   }
 
+  /**
+   * A map key's text. Keys are a few strings stored once and reached through pointers, so they are decoded once per
+   * offset instead of once per entry read.
+   */
+  private key(c: Ctrl): string | null {
+    if (c.type !== T.Utf8) return null;
+    let k = this.keys.get(c.at);
+    if (k === undefined) {
+      k = this.db.toString('utf8', c.at, c.at + c.size);
+      if (this.keys.size < 100_000) this.keys.set(c.at, k);
+    }
+    return k;
+  }
+
+  /** The value of `key` in the map at `c`; stops at the first match (later entries are not walked over). */
   private child(c: Ctrl, key: string): Ctrl | null {
-    let found: Ctrl | null = null;
-    this.entries(c, (k, v) => {
-      if (found === null && k === key) found = v;
-    });
-    return found;
+    if (c.type !== T.Map) return null;
+    let o = c.at;
+    for (let i = 0; i < c.size; i++) {
+      const k = this.ctrl(o);
+      const v = this.ctrl(this.next(k));
+      if (this.key(k) === key) return v;
+      o = this.next(v);
+    }
+    return null;
+  }
+
+  /**
+   * A string found under `path` from the value `v`. Country and city maps are shared by many records and reached
+   * through pointers, so the answer is remembered per pointed-to offset.
+   */
+  private shared(v: Ctrl, path: readonly string[]): string | null {
+    const id = v.at * 2 + (path === NAME_EN ? 1 : 0); // the same map read for another path is another entry
+    const memo = v.afterPointer === undefined ? undefined : this.sharedStrings.get(id);
+    if (memo !== undefined) return memo;
+    let c: Ctrl | null = v;
+    for (const k of path) c = c && this.child(c, k);
+    const out = this.stringAt(c);
+    if (v.afterPointer !== undefined && this.sharedStrings.size < 1_000_000) this.sharedStrings.set(id, out);
+    return out;
   }
 
   /** Country (location, else registered), English city name and location of the record at `offset`. */
@@ -127,12 +177,10 @@ export class MmdbFieldReader {
     let latitude: number | null = null;
     let longitude: number | null = null;
     this.entries(this.ctrl(offset), (key, v) => {
-      if (key === 'country') country = this.stringAt(this.child(v, 'iso_code'));
-      else if (key === 'registered_country') registered = this.stringAt(this.child(v, 'iso_code'));
-      else if (key === 'city') {
-        const names = this.child(v, 'names');
-        city = names ? this.stringAt(this.child(names, 'en')) : null;
-      } else if (key === 'location') {
+      if (key === 'country') country = this.shared(v, ISO_CODE);
+      else if (key === 'registered_country') registered = this.shared(v, ISO_CODE);
+      else if (key === 'city') city = this.shared(v, NAME_EN);
+      else if (key === 'location') {
         this.entries(v, (k, x) => {
           if (k === 'latitude') latitude = this.number(x);
           else if (k === 'longitude') longitude = this.number(x);

@@ -3,10 +3,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { frameRecords } from '@sluice/formats';
+import { frameRecords, type FramedRecords } from '@sluice/formats';
 import type { Logger, Metrics } from '@sluice/runtime';
 import type { SourceFamily } from '@sluice/sources';
 import { countDrop } from './collectorMetrics.ts';
@@ -26,7 +26,11 @@ export interface DirectorySourceConfig {
   maxDecompressedBytes?: number;
   /** `streams.rawPartitions` (default 1). */
   rawPartitions?: number;
+  /** NDJSON files larger than this are read and published in ranges of about this size. Default 16 MiB. */
+  rangeBytes?: number;
 }
+
+export const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
 
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
 
@@ -100,6 +104,8 @@ export class DirectorySource {
     // A settled NDJSON file that grows later is read on from its remembered offset.
     if (Date.now() - st.mtimeMs < this.cfg.settleSeconds * 1000) return;
     if (!gz && st.size <= pos.offset) return;
+    // A large NDJSON file is read and published range by range: memory stays bounded by the range, not the file.
+    if (!gz && st.size - pos.offset > (this.cfg.rangeBytes ?? DEFAULT_RANGE_BYTES) && (await this.ingestRanges(file, rel, key, fileId, st.ino, st.size, pos))) return;
     let content: Uint8Array = await readFile(file);
     if (gz) {
       const limit = this.cfg.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
@@ -118,9 +124,17 @@ export class DirectorySource {
     const complete = true;
     const end = pos.pending !== undefined && pos.pending <= content.length ? pos.pending : content.length;
     const framed = frameRecords(end < content.length ? content.subarray(0, end) : content, pos.offset, complete);
+    await this.publishRange(key, rel, fileId, st.ino, pos, framed, gz);
+  }
+
+  /**
+   * Publishes one framed range and advances the position: the range's end is recorded (pending) before
+   * publishing, the new offset only after every batch's PubAck. Returns the new position.
+   */
+  private async publishRange(key: string, rel: string, fileId: string, ino: number, pos: Position, framed: FramedRecords, done: boolean): Promise<Position> {
     let preamble = pos.preamble;
     if (framed.records.length > 0) {
-      if (pos.pending !== framed.consumed) await this.kv.put(key, JSON.stringify({ ...pos, path: rel, ino: st.ino, pending: framed.consumed }));
+      if (pos.pending !== framed.consumed) await this.kv.put(key, JSON.stringify({ ...pos, path: rel, ino, pending: framed.consumed }));
       const res = await publishFramed(
         this.js,
         this.metrics,
@@ -135,8 +149,52 @@ export class DirectorySource {
     }
     // Only after every batch's PubAck does the position advance; a crash before this replays ids JetStream drops.
     // A JSON document is not final: a one-line NDJSON file parses as one, and must be read on when it grows.
-    const next: Position = { path: rel, ino: st.ino, offset: framed.consumed, done: gz, ...(preamble ? { preamble } : {}) };
+    const next: Position = { path: rel, ino, offset: framed.consumed, done, ...(preamble ? { preamble } : {}) };
     if (next.offset !== pos.offset || next.done !== pos.done || pos.pending !== undefined) await this.kv.put(key, JSON.stringify(next));
+    return next;
+  }
+
+  /**
+   * Reads an NDJSON file from its position in ranges of about rangeBytes (whole lines; a recorded pending range is
+   * re-read exactly, so a replay after a crash cuts the same batches). False, having read nothing, when the file
+   * may be one JSON document (its first line is not a JSON value) or a line is longer than the range: the caller
+   * then reads the whole file as before.
+   */
+  private async ingestRanges(file: string, rel: string, key: string, fileId: string, ino: number, size: number, start: Position): Promise<boolean> {
+    const rangeBytes = this.cfg.rangeBytes ?? DEFAULT_RANGE_BYTES;
+    const fh = await open(file, 'r');
+    try {
+      let pos = start;
+      let first = true;
+      while (pos.offset < size && !this.stopped) {
+        const end = pos.pending !== undefined && pos.pending > pos.offset && pos.pending <= size ? pos.pending : Math.min(size, pos.offset + rangeBytes);
+        // One leading newline: framing from offset 1 never takes the range for a whole JSON document.
+        const buf = Buffer.allocUnsafe(end - pos.offset + 1);
+        buf[0] = 0x0a;
+        const { bytesRead } = await fh.read(buf, 1, end - pos.offset, pos.offset);
+        if (bytesRead !== end - pos.offset) return !first; // truncated meanwhile: the next poll looks again
+        if (first && pos.offset === 0 && !firstLineIsJson(buf)) return false;
+        const framed = frameRecords(buf, 1, end === size);
+        if (framed.consumed === 1) return !first; // no whole line in the range
+        first = false;
+        pos = await this.publishRange(key, rel, fileId, ino, pos, { ...framed, consumed: pos.offset + framed.consumed - 1 }, false);
+      }
+      return true;
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** Whether the first line (after the leading newline at 0) is a JSON value by itself: then the file is NDJSON. */
+function firstLineIsJson(buf: Buffer): boolean {
+  const nl = buf.indexOf(0x0a, 1);
+  if (nl < 0) return false;
+  try {
+    JSON.parse(buf.toString('utf8', 1, nl));
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,7 +1,7 @@
 // Publishes raw records as NDJSON batch envelopes on raw.<source>, each with an id derived from where it came from,
 // so a source that repeats itself after a crash produces duplicates that JetStream drops.
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { DEFAULT_MAX_BATCH_BYTES, H, encodePreamble, packLines, publishAll, rawPartitionOf, subjects, type HeaderMap, type Metrics, type OutputMessage } from '@sluice/runtime';
+import { DEFAULT_MAX_BATCH_BYTES, H, encodePreamble, publishAll, rawPartitionOf, subjects, type HeaderMap, type Metrics, type OutputMessage } from '@sluice/runtime';
 import { collectorMetrics, countDrop } from './collectorMetrics.ts';
 
 export interface RawOrigin {
@@ -25,31 +25,83 @@ export interface PublishedRaw {
   oversized: number;
 }
 
+/**
+ * Where packLines would cut `records` into envelopes (the same greedy rule, so the same bodies and ids), without
+ * building any: `ends[k]` is the index after the last record of envelope k; records over the cap are skipped.
+ */
+export function planEnvelopes(records: readonly Uint8Array[], maxBatchBytes: number): { ends: number[]; oversized: number } {
+  const ends: number[] = [];
+  let oversized = 0;
+  let size = 0;
+  let count = 0;
+  for (let i = 0; i < records.length; i++) {
+    const n = records[i]!.length + 1;
+    if (n > maxBatchBytes) {
+      oversized++;
+      continue;
+    }
+    if (size + n > maxBatchBytes && count > 0) {
+      ends.push(i);
+      size = 0;
+      count = 0;
+    }
+    size += n;
+    count++;
+  }
+  if (count > 0) ends.push(records.length);
+  return { ends, oversized };
+}
+
+/** The NDJSON body of records [from, to), skipping those over the cap (as packLines does). */
+export function buildBody(records: readonly Uint8Array[], from: number, to: number, maxBatchBytes: number): { body: Uint8Array; count: number } {
+  let size = 0;
+  let count = 0;
+  for (let i = from; i < to; i++) {
+    const n = records[i]!.length + 1;
+    if (n <= maxBatchBytes) {
+      size += n;
+      count++;
+    }
+  }
+  const body = new Uint8Array(size);
+  let pos = 0;
+  for (let i = from; i < to; i++) {
+    const l = records[i]!;
+    if (l.length + 1 > maxBatchBytes) continue;
+    body.set(l, pos);
+    pos += l.length;
+    body[pos++] = 0x0a;
+  }
+  return { body, count };
+}
+
 export async function publishRaw(js: JetStreamClient, metrics: Metrics, origin: RawOrigin, records: Uint8Array[], maxBatchBytes = DEFAULT_MAX_BATCH_BYTES): Promise<PublishedRaw> {
-  const { bodies, oversized } = packLines(records, maxBatchBytes);
+  const { ends, oversized } = planEnvelopes(records, maxBatchBytes);
   const ingestTime = new Date().toISOString();
-  const outputs: OutputMessage[] = bodies.map((b) => ({
-    subject: subjects.raw(origin.source, rawPartitionOf(origin.object, origin.rawPartitions ?? 1)),
-    data: b.body,
-    records: b.count,
-    headers: headersFor(origin, b.count, ingestTime),
-  }));
-  const ids = outputs.map((_, i) => `collector:${origin.idPrefix}:${i}`);
-  // Windows of publishes keep memory flat for huge files while still pipelining acks.
-  const window = 16;
-  for (let i = 0; i < outputs.length; i += window) {
-    await publishAll(js, outputs.slice(i, i + window), ids.slice(i, i + window));
-  }
+  const subject = subjects.raw(origin.source, rawPartitionOf(origin.object, origin.rawPartitions ?? 1));
   const cm = collectorMetrics(metrics);
-  for (const o of outputs) {
-    metrics.recordsOut.inc({ stream: 'raw' }, o.records);
-    metrics.batchesOut.inc({ stream: 'raw' });
-    cm.records.inc({ source: origin.source }, o.records);
-    cm.batches.inc({ source: origin.source });
-    cm.bytes.inc({ source: origin.source }, o.data.length);
+  // Windows of publishes keep memory flat for huge files while still pipelining acks: only a window's envelopes
+  // are built at a time (a whole file's worth of envelopes was a second copy of the file in memory).
+  const window = 16;
+  for (let w = 0; w < ends.length; w += window) {
+    const outputs: OutputMessage[] = [];
+    const ids: string[] = [];
+    for (let k = w; k < Math.min(w + window, ends.length); k++) {
+      const b = buildBody(records, k === 0 ? 0 : ends[k - 1]!, ends[k]!, maxBatchBytes);
+      outputs.push({ subject, data: b.body, records: b.count, headers: headersFor(origin, b.count, ingestTime) });
+      ids.push(`collector:${origin.idPrefix}:${k}`);
+    }
+    await publishAll(js, outputs, ids);
+    for (const o of outputs) {
+      metrics.recordsOut.inc({ stream: 'raw' }, o.records);
+      metrics.batchesOut.inc({ stream: 'raw' });
+      cm.records.inc({ source: origin.source }, o.records);
+      cm.batches.inc({ source: origin.source });
+      cm.bytes.inc({ source: origin.source }, o.data.length);
+    }
   }
-  if (oversized.length > 0) countDrop(metrics, origin.source, 'oversized', oversized.length);
-  return { batches: outputs.length, records: records.length - oversized.length, oversized: oversized.length };
+  if (oversized > 0) countDrop(metrics, origin.source, 'oversized', oversized);
+  return { batches: ends.length, records: records.length - oversized, oversized };
 }
 
 function headersFor(origin: RawOrigin, count: number, ingestTime: string): HeaderMap {

@@ -6,7 +6,7 @@
 // up, so the first batches are enriched against the complete index; afterwards revisions apply as they arrive.
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import { revisionOfRow, type IntervalIndex, type UpsertResult } from '@sluice/attribution';
-import { DeltaTableMissingError, readTable } from '@sluice/delta';
+import type { readTable } from '@sluice/delta';
 import { STREAMS, subjects, type Logger } from '@sluice/runtime';
 
 export const IP_LOOKUP_TABLE = 'ip_lookup';
@@ -40,8 +40,10 @@ export async function loadIpLookupTable(o: Pick<AttributionFeedOptions, 'index' 
   const location = `${o.lakePath.replace(/\/+$/, '')}/gold/${IP_LOOKUP_TABLE}`;
   const started = Date.now();
   let read: Awaited<ReturnType<typeof readTable>>;
+  // Loaded only when there is a lake to read: @sluice/delta brings the object-store SDKs (≈ 70 MiB of RSS).
+  const { DeltaTableMissingError, readTable: readDelta } = await import('@sluice/delta');
   try {
-    read = await readTable(location);
+    read = await readDelta(location);
   } catch (e) {
     // A lake without ip_lookup yet (the first start) is normal; anything else is worth a warning.
     const absent = e instanceof DeltaTableMissingError;

@@ -138,7 +138,9 @@ describe('enricher with the MaxMind test databases', () => {
   });
 
   it('splices the IPC stream (fast path) to exactly the rows the generic path produces', () => {
-    const conns = Array.from({ length: 300 }, (_, i): Conn => ({ ip: ['81.2.69.160', '10.0.0.1', '1.128.0.7', null, '2001:480:10::1', 'x'][i % 6]!, url: ['www.bbc.co.uk', null, '8.8.8.8', 'пример.рф'][i % 4]! }));
+    // Dotted quads are read from the column bytes, anything else (padded, mapped, leading zeros, IPv6) as text.
+    const ips = ['81.2.69.160', '10.0.0.1', '1.128.0.7', null, '2001:480:10::1', 'x', ' 81.2.69.160 ', '::ffff:1.128.0.7', '081.2.69.160', '', '255.255.255.255', '81.2.69.160'];
+    const conns = Array.from({ length: 300 }, (_, i): Conn => ({ ip: ips[i % 12]!, url: ['www.bbc.co.uk', null, '8.8.8.8', 'пример.рф'][i % 4]! }));
     const t = parsedTable(conns.slice(0, 100)).concat(parsedTable(conns.slice(100)));
     const bytes = encodeIpc(t);
     const fast = enrichIpc(bytes, tables.get(TABLE)!, geo, domains)!;
@@ -155,6 +157,11 @@ describe('enricher with the MaxMind test databases', () => {
     const pooled = Buffer.alloc(bytes.length + 4099);
     pooled.set(bytes, 4099);
     expect(tableToRows(decodeIpc(enrichIpc(pooled.subarray(4099), tables.get(TABLE)!, geo, domains)!.data))).toEqual(tableToRows(fastTable));
+    expect(tableToRows(fastTable).slice(0, 12).map(geoOf)).toEqual(tableToRows(enrichTable(t, tables.get(TABLE), geo, domains)).slice(0, 12).map(geoOf));
+    expect(tableToRows(fastTable)[6]).toMatchObject({ RemoteIP_geo_city: 'London' });
+    expect(tableToRows(fastTable)[7]).toMatchObject({ RemoteIP_asn: 1221 });
+    // Without GeoIP databases only the scope: the same on both paths.
+    expect(tableToRows(decodeIpc(enrichIpc(bytes, tables.get(TABLE)!, null, null)!.data))).toEqual(tableToRows(enrichTable(t, tables.get(TABLE), null, null)));
     // Columns the stream does not carry yet (configuration beyond the defaults): not spliceable, generic path.
     expect(enrichIpc(bytes, { geoip: ['LocalIP'] }, geo, domains)).toBeNull();
     expect(enrichIpc(new TextEncoder().encode('nope'), tables.get(TABLE)!, geo, domains)).toBeNull();

@@ -6,9 +6,9 @@
 import { Field, makeData, RecordBatch, Schema, Struct, Table, type Data, type DataType, type Utf8 } from 'apache-arrow';
 import { arrowType, decodeIpc, encodeIpc } from '@sluice/columnar';
 import type { DomainInfo, DomainLookup } from '@sluice/domains';
-import { parseIp, type GeoLookup, type IpInfo, type IpScope } from '@sluice/geoip';
+import { parseIp, parseIPv4Bytes, scopeOfV4, type GeoLookup, type IpInfo, type IpScope } from '@sluice/geoip';
 import { attributeColumn, type AttributionCounts, type AttributionInput } from './attribution.ts';
-import { joinStream, readIpcStream, readTimeColumnMs, readUtf8Column, spliceBatch, timesMsOfColumn, unitMsOf } from './ipcSplice.ts';
+import { joinStream, readIpcStream, readTimeColumnMs, readUtf8Raw, spliceBatch, stringsOfRaw, timesMsOfColumn, unitMsOf, type RawUtf8, type SplicedBatch } from './ipcSplice.ts';
 import { eventPartitionOf, H, NonRetryableError, subjects, type InputMessage, type OutputMessage } from '@sluice/runtime';
 import type { IntervalIndex } from '@sluice/attribution';
 import { attributionColumnNames, domainColumnNames, geoColumnNames, hasEnrichment, type ColumnType, type TableDefinition, type TableEnrichment } from '@sluice/tables';
@@ -50,23 +50,14 @@ interface OutputColumn {
   data: Data;
 }
 
-/** A column's strings (null where null or absent); one decode per row, values only for the rows of this chunk. */
-function stringsOf(data: Data | undefined, n: number): (string | null)[] | undefined {
+/** A Utf8 child's buffers, validity realigned to row 0 (apache-arrow slices the offsets of a sliced child, not its bitmap). */
+function rawOf(data: Data | undefined, n: number): RawUtf8 | undefined {
   if (!data) return undefined;
-  const out = new Array<string | null>(n).fill(null);
   const d = data as Data<Utf8>;
-  const offsets = d.valueOffsets;
   const values = d.values;
-  const buf = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  const bitmap = d.nullCount > 0 ? d.nullBitmap : undefined;
-  for (let i = 0; i < n; i++) {
-    const j = d.offset + i;
-    if (bitmap && bitmap.length > 0 && (bitmap[j >> 3]! & (1 << (j & 7))) === 0) continue;
-    const a = offsets[i]!;
-    const b = offsets[i + 1]!;
-    if (b > a) out[i] = buf.toString('utf8', a, b);
-  }
-  return out;
+  const bitmap = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null;
+  const validity = bitmap && d.offset % 8 !== 0 ? realign(bitmap, d.offset, n) : bitmap?.subarray(d.offset >> 3) ?? null;
+  return { length: n, validity, offsets: d.valueOffsets, data: Buffer.from(values.buffer, values.byteOffset, values.byteLength) };
 }
 
 function validity(n: number, isNull: (i: number) => boolean): { nullBitmap: Uint8Array | undefined; nullCount: number } {
@@ -106,55 +97,123 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-function doubleData(values: (number | null)[]): Data {
-  const arr = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) arr[i] = values[i] ?? 0;
-  return mk({ type: arrowType('double'), length: values.length, ...validity(values.length, (i) => values[i] === null), data: arr });
-}
-
-function longData(values: (number | null)[]): Data {
-  const arr = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined) arr[i] = BigInt(v);
-  }
-  return mk({ type: arrowType('long'), length: values.length, ...validity(values.length, (i) => values[i] === null), data: arr });
-}
-
 const SCOPE_ONLY = new Map<IpScope, IpInfo>();
 /** Without GeoIP databases the scope is still known. */
-function scopeOnly(ip: string | null): IpInfo | null {
-  if (!ip) return null;
-  const scope = parseIp(ip).scope;
+function scopeInfo(scope: IpScope): IpInfo {
   let info = SCOPE_ONLY.get(scope);
   if (!info) SCOPE_ONLY.set(scope, (info = { scope, country: null, city: null, latitude: null, longitude: null, asn: null, asOrg: null }));
   return info;
 }
 
-function geoOutputs(column: string, ips: (string | null)[], geo: GeoLookup | null): OutputColumn[] {
-  const n = ips.length;
+function scopeOnly(ip: string | null): IpInfo | null {
+  return ip ? scopeInfo(parseIp(ip).scope) : null;
+}
+
+/**
+ * The GeoIP result per row of an address column. Dotted-quad IPv4 is parsed from the column's bytes and looked up
+ * by its number (no string is made); anything else (IPv6, padded text) takes the string path.
+ */
+function geoInfos(ips: RawUtf8, geo: GeoLookup | null): (IpInfo | null)[] {
+  const { length: n, validity, offsets, data } = ips;
   const infos = new Array<IpInfo | null>(n);
   // Rows repeat addresses: consecutive equal values skip even the cache lookup.
-  let last: string | null = null;
-  let lastInfo: IpInfo | null = null;
-  for (let i = 0; i < n; i++) {
-    const ip = ips[i]!;
-    if (ip !== last) {
-      last = ip;
-      lastInfo = geo ? geo.lookup(ip) : scopeOnly(ip);
+  let lastV4 = -1;
+  let last: IpInfo | null = null;
+  for (let r = 0; r < n; r++) {
+    const a = offsets[r]!;
+    const b = offsets[r + 1]!;
+    if (b <= a || (validity && (validity[r >> 3]! & (1 << (r & 7))) === 0)) {
+      infos[r] = null;
+      continue;
     }
-    infos[i] = lastInfo;
+    const v4 = parseIPv4Bytes(data, a, b);
+    if (v4 >= 0) {
+      if (v4 !== lastV4) {
+        lastV4 = v4;
+        last = geo ? geo.lookupV4(v4) : scopeInfo(scopeOfV4(v4));
+      }
+      infos[r] = last;
+    } else {
+      const ip = data.toString('utf8', a, b);
+      infos[r] = geo ? geo.lookup(ip) : scopeOnly(ip);
+    }
   }
+  return infos;
+}
+
+type StringField = 'scope' | 'country' | 'city' | 'asOrg';
+
+/** A Utf8 column of one string field of the results (null where the result or the field is null). */
+function utf8Field(infos: readonly (IpInfo | null)[], field: StringField): Data {
+  const n = infos.length;
+  let bound = 0;
+  for (let i = 0; i < n; i++) bound += (infos[i]?.[field]?.length ?? 0) * 3;
+  const bytes = Buffer.allocUnsafe(bound);
+  const offsets = new Int32Array(n + 1);
+  let bitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  let pos = 0;
+  let last: string | null = null;
+  let lastAt = 0;
+  let lastLen = 0;
+  for (let i = 0; i < n; i++) {
+    const v = infos[i]?.[field] ?? null;
+    if (v === null) {
+      if (!bitmap) bitmap = new Uint8Array((n + 7) >> 3).fill(0xff);
+      bitmap[i >> 3]! &= ~(1 << (i & 7));
+      nullCount++;
+    } else if (v === last) {
+      // Same string as the previous row: copy its bytes instead of encoding it again.
+      bytes.copyWithin(pos, lastAt, lastAt + lastLen);
+      pos += lastLen;
+    } else {
+      last = v;
+      lastAt = pos;
+      pos += v.length < 32 && isAscii(v) ? bytes.write(v, pos, 'latin1') : bytes.write(v, pos, 'utf8');
+      lastLen = pos - lastAt;
+    }
+    offsets[i + 1] = pos;
+  }
+  return mk({ type: arrowType('string'), length: n, nullBitmap: bitmap, nullCount, valueOffsets: offsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, pos) });
+}
+
+/** A double or int64 column of one numeric field of the results; int64 written as two 32-bit halves, no BigInt. */
+function numberField(infos: readonly (IpInfo | null)[], field: 'latitude' | 'longitude' | 'asn'): Data {
+  const n = infos.length;
+  const long = field === 'asn';
+  const f64 = long ? null : new Float64Array(n);
+  const i32 = long ? new Int32Array(n * 2) : null;
+  let bitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = infos[i]?.[field] ?? null;
+    if (v === null) {
+      if (!bitmap) bitmap = new Uint8Array((n + 7) >> 3).fill(0xff);
+      bitmap[i >> 3]! &= ~(1 << (i & 7));
+      nullCount++;
+    } else if (f64) f64[i] = v;
+    else {
+      // Little-endian int64 from a safe integer: low 32 bits, then the (signed) high part.
+      const hi = Math.floor(v / 4_294_967_296);
+      i32![2 * i] = v - hi * 4_294_967_296;
+      i32![2 * i + 1] = hi;
+    }
+  }
+  const values = f64 ?? new BigInt64Array(i32!.buffer);
+  return mk({ type: arrowType(long ? 'long' : 'double'), length: n, nullBitmap: bitmap, nullCount, data: values });
+}
+
+function geoOutputs(column: string, ips: RawUtf8 | undefined, n: number, geo: GeoLookup | null): OutputColumn[] {
+  const infos: (IpInfo | null)[] = ips ? geoInfos(ips, geo) : new Array<IpInfo | null>(n).fill(null);
   const names = geoColumnNames(column);
-  const pick = <T>(f: (x: IpInfo) => T | null) => infos.map((x) => (x === null ? null : f(x)));
   return [
-    { name: names.scope, type: 'string', data: utf8Data(pick((x) => x.scope)) },
-    { name: names.country, type: 'string', data: utf8Data(pick((x) => x.country)) },
-    { name: names.city, type: 'string', data: utf8Data(pick((x) => x.city)) },
-    { name: names.latitude, type: 'double', data: doubleData(pick((x) => x.latitude)) },
-    { name: names.longitude, type: 'double', data: doubleData(pick((x) => x.longitude)) },
-    { name: names.asn, type: 'long', data: longData(pick((x) => x.asn)) },
-    { name: names.asOrg, type: 'string', data: utf8Data(pick((x) => x.asOrg)) },
+    { name: names.scope, type: 'string', data: utf8Field(infos, 'scope') },
+    { name: names.country, type: 'string', data: utf8Field(infos, 'country') },
+    { name: names.city, type: 'string', data: utf8Field(infos, 'city') },
+    { name: names.latitude, type: 'double', data: numberField(infos, 'latitude') },
+    { name: names.longitude, type: 'double', data: numberField(infos, 'longitude') },
+    { name: names.asn, type: 'long', data: numberField(infos, 'asn') },
+    { name: names.asOrg, type: 'string', data: utf8Field(infos, 'asOrg') },
   ];
 }
 
@@ -226,7 +285,7 @@ function enrichRecordBatch(batch: RecordBatch, enrich: TableEnrichment, geo: Geo
     return i < 0 ? undefined : batch.data.children[i];
   };
   const times = () => (attr?.eventTime ? timesOf(child(attr.eventTime), n) : undefined);
-  return withColumns(batch, outputsFor(enrich, (c) => stringsOf(child(c), n), times, n, geo, domains, attr));
+  return withColumns(batch, outputsFor(enrich, (c) => rawOf(child(c), n), true, times, n, geo, domains, attr));
 }
 
 /** The table with its enrichment columns filled (a table without enrichment is returned as it is). */
@@ -250,7 +309,8 @@ function attributionOutputs(column: string, ips: (string | null)[], times: (numb
 
 function outputsFor(
   enrich: TableEnrichment,
-  column: (name: string) => (string | null)[] | undefined,
+  column: (name: string) => RawUtf8 | undefined,
+  emptyAsNull: boolean,
   times: () => (number | null)[] | undefined,
   n: number,
   geo: GeoLookup | null,
@@ -259,11 +319,23 @@ function outputsFor(
 ): OutputColumn[] {
   const outputs: OutputColumn[] = [];
   const none = () => new Array<string | null>(n).fill(null);
-  for (const c of enrich.geoip ?? []) outputs.push(...geoOutputs(c, column(c) ?? none(), geo));
-  for (const c of enrich.domain ?? []) outputs.push(...domainOutputs(c, column(c) ?? none(), domains));
+  // Strings are decoded only for the columns that need them (domains, attribution), once per column.
+  const decoded = new Map<string, (string | null)[]>();
+  const strings = (c: string) => {
+    let v = decoded.get(c);
+    if (!v) {
+      const raw = column(c);
+      decoded.set(c, (v = raw ? stringsOfRaw(raw, emptyAsNull) : none()));
+    }
+    return v;
+  };
+  for (const c of enrich.geoip ?? []) outputs.push(...geoOutputs(c, column(c), n, geo));
+  for (const c of enrich.domain ?? []) outputs.push(...domainOutputs(c, strings(c), domains));
   if ((enrich.attribution?.length ?? 0) > 0) {
-    const t = attr?.index ? times() : undefined; // no index: no need to read the times
-    for (const c of enrich.attribution!) outputs.push(...attributionOutputs(c, column(c) ?? none(), t, attr));
+    const index = attr?.index;
+    const t = index ? times() : undefined; // no index: no need to read the times
+    // No index: every attribution column is null, and its addresses need not be decoded.
+    for (const c of enrich.attribution!) outputs.push(...attributionOutputs(c, index ? strings(c) : none(), t, attr));
   }
   return outputs;
 }
@@ -276,12 +348,12 @@ function outputsFor(
 export function enrichIpc(bytes: Uint8Array, enrich: TableEnrichment, geo: GeoLookup | null, domains: DomainLookup | null, attr?: TableAttribution): { data: Uint8Array; rows: number } | null {
   const s = readIpcStream(bytes);
   if (!s) return null;
-  const out: Uint8Array[] = [];
+  const out: SplicedBatch[] = [];
   let rows = 0;
   for (const b of s.batches) {
     const n = b.header.length;
     const times = () => (attr?.eventTime ? readTimeColumnMs(s, b, attr.eventTime) : undefined);
-    const outputs = outputsFor(enrich, (c) => readUtf8Column(s, b, c), times, n, geo, domains, attr);
+    const outputs = outputsFor(enrich, (c) => readUtf8Raw(s, b, c), false, times, n, geo, domains, attr);
     const spliced = spliceBatch(s, b, new Map(outputs.map((o) => [o.name, o.data])));
     if (!spliced) return null;
     out.push(spliced);

@@ -45,6 +45,13 @@ function nodeCount(f: Field): number {
   return 1 + ((f.type as DataType).children ?? []).reduce((n: number, c: Field) => n + nodeCount(c), 0);
 }
 
+/** The last schema message decoded (its flatbuffer bytes) and what it decoded to. */
+let cachedSchema: { meta: Uint8Array; metaLength: number; schema: Schema } | undefined;
+
+function equalBytes(a: Uint8Array, at: number, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset + at, b.length), b) === 0;
+}
+
 /** Splits an IPC stream into its messages; null when it holds something this module does not handle. */
 export function readIpcStream(bytes: Uint8Array): IpcStream | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -63,15 +70,24 @@ export function readIpcStream(bytes: Uint8Array): IpcStream | null {
     }
     if (len === 0) break; // end of stream
     if (len < 0 || pos + len > bytes.length) return null;
+    if (!schema && cachedSchema && len === cachedSchema.metaLength && equalBytes(bytes, pos, cachedSchema.meta)) {
+      // The same schema as the previous stream (a parser encodes its table's schema identically every time): its
+      // flatbuffer is not decoded again. A schema message has no body.
+      pos += len;
+      schema = cachedSchema.schema;
+      schemaBytes = bytes.subarray(start, pos);
+      continue;
+    }
     const msg = Message.decode(bytes.subarray(pos, pos + len));
     pos += len;
     const body = bytes.subarray(pos, pos + msg.bodyLength);
     pos += msg.bodyLength;
     if (body.length !== msg.bodyLength) return null;
     if (msg.isSchema()) {
-      if (schema) return null;
+      if (schema || msg.bodyLength !== 0) return null;
       schema = msg.header();
       schemaBytes = bytes.subarray(start, pos);
+      cachedSchema = { meta: new Uint8Array(bytes.subarray(pos - len, pos)), metaLength: len, schema }; // a copy: NATS data may be a pooled Buffer
     } else if (msg.isRecordBatch()) {
       const h = msg.header();
       if (!schema || h.compression !== null) return null;
@@ -93,8 +109,31 @@ export function readIpcStream(bytes: Uint8Array): IpcStream | null {
   return { schema, schemaBytes, batches, layout };
 }
 
-/** The strings of a top-level Utf8 column in one batch (null where null); undefined when the column is absent. */
-export function readUtf8Column(s: IpcStream, batch: RawBatch, name: string): (string | null)[] | undefined {
+/** A Utf8 column's buffers as they are: row r is null when validity (if any) has bit r clear, else data[offsets[r], offsets[r + 1]). */
+export interface RawUtf8 {
+  length: number;
+  validity: Uint8Array | null;
+  offsets: Int32Array;
+  data: Buffer;
+}
+
+/** The strings of a column (null where null; '' stays '' unless emptyAsNull). */
+export function stringsOfRaw(c: RawUtf8, emptyAsNull = false): (string | null)[] {
+  const { length: n, validity, offsets, data } = c;
+  const out = new Array<string | null>(n);
+  for (let r = 0; r < n; r++) {
+    if (validity && (validity[r >> 3]! & (1 << (r & 7))) === 0) out[r] = null;
+    else {
+      const a = offsets[r]!;
+      const b = offsets[r + 1]!;
+      out[r] = emptyAsNull && b <= a ? null : data.toString('utf8', a, b);
+    }
+  }
+  return out;
+}
+
+/** The buffers of a top-level Utf8 column in one batch, without decoding a string; undefined when absent. */
+export function readUtf8Raw(s: IpcStream, batch: RawBatch, name: string): RawUtf8 | undefined {
   const i = s.schema.fields.findIndex((f) => f.name === name);
   if (i < 0 || !DataType.isUtf8(s.schema.fields[i]!.type)) return undefined;
   const { node, buffer } = s.layout[i]!;
@@ -102,18 +141,18 @@ export function readUtf8Column(s: IpcStream, batch: RawBatch, name: string): (st
   const nulls = batch.header.nodes[node]!.nullCount;
   const [v, o, d] = [batch.header.buffers[buffer]!, batch.header.buffers[buffer + 1]!, batch.header.buffers[buffer + 2]!];
   const body = batch.body;
-  const validity = body.subarray(v.offset, v.offset + v.length);
+  const validity = nulls > 0 && v.length > 0 ? body.subarray(v.offset, v.offset + v.length) : null;
   const offBytes = body.subarray(o.offset, o.offset + o.length);
   // Body buffers are 8-aligned relative to the body; the body itself may sit anywhere in the message bytes. The copy
   // must be a new Uint8Array: message data from NATS is a Node Buffer, whose slice() is a view of its pool.
   const offsets = offBytes.byteOffset % 4 === 0 ? new Int32Array(offBytes.buffer, offBytes.byteOffset, n + 1) : new Int32Array(new Uint8Array(offBytes).buffer, 0, n + 1);
-  const data = Buffer.from(body.buffer, body.byteOffset + d.offset, d.length);
-  const out = new Array<string | null>(n);
-  for (let r = 0; r < n; r++) {
-    if (nulls > 0 && validity.length > 0 && (validity[r >> 3]! & (1 << (r & 7))) === 0) out[r] = null;
-    else out[r] = data.toString('utf8', offsets[r]!, offsets[r + 1]!);
-  }
-  return out;
+  return { length: n, validity, offsets, data: Buffer.from(body.buffer, body.byteOffset + d.offset, d.length) };
+}
+
+/** The strings of a top-level Utf8 column in one batch (null where null); undefined when the column is absent. */
+export function readUtf8Column(s: IpcStream, batch: RawBatch, name: string): (string | null)[] | undefined {
+  const raw = readUtf8Raw(s, batch, name);
+  return raw && stringsOfRaw(raw);
 }
 
 /** Epoch ms per unit of an Arrow timestamp (TimeUnit: 0 s, 1 ms, 2 µs, 3 ns). */
@@ -164,7 +203,7 @@ const pad8 = (n: number) => (n + 7) & ~7;
  * One record batch message with the named top-level columns replaced by `columns` (same name and type as in the
  * schema, `length` rows). Returns null when a column is missing from the schema or has another type.
  */
-export function spliceBatch(s: IpcStream, batch: RawBatch, columns: ReadonlyMap<string, Data>): Uint8Array | null {
+export function spliceBatch(s: IpcStream, batch: RawBatch, columns: ReadonlyMap<string, Data>): SplicedBatch | null {
   const nodes = [...batch.header.nodes];
   const sources: (Uint8Array | null)[] = batch.header.buffers.map(() => null);
   for (const [name, data] of columns) {
@@ -186,26 +225,38 @@ export function spliceBatch(s: IpcStream, batch: RawBatch, columns: ReadonlyMap<
   }
   const meta = Message.encode(Message.from(new BatchHeader(batch.header.length, nodes, regions, null), bodyLength));
   const metaLength = pad8(meta.length + 8) - 8;
-  const out = new Uint8Array(8 + metaLength + bodyLength); // zero-filled: the padding
-  const view = new DataView(out.buffer);
-  view.setInt32(0, CONTINUATION, true);
-  view.setInt32(4, metaLength, true);
-  out.set(meta, 8);
-  const base = 8 + metaLength;
-  parts.forEach((p, k) => out.set(p, base + regions[k]!.offset));
-  return out;
+  return { meta, metaLength, parts, offsets: regions.map((r) => r.offset), length: 8 + metaLength + bodyLength };
 }
 
-/** Schema message, the given batch messages, end-of-stream marker. */
-export function joinStream(schemaBytes: Uint8Array, batches: Uint8Array[]): Uint8Array {
+/** A record batch message ready to be written: its metadata and body parts, copied once, into the output stream. */
+export interface SplicedBatch {
+  meta: Uint8Array;
+  metaLength: number;
+  parts: Uint8Array[];
+  /** Offset of each part in the body. */
+  offsets: number[];
+  /** Bytes of the framed message. */
+  length: number;
+}
+
+/** Schema message, the given batch messages, end-of-stream marker: one allocation, every byte copied once. */
+export function joinStream(schemaBytes: Uint8Array, batches: (Uint8Array | SplicedBatch)[]): Uint8Array {
   const total = schemaBytes.length + batches.reduce((n, b) => n + b.length, 0) + 8;
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(total); // zero-filled: the padding
+  const view = new DataView(out.buffer);
   out.set(schemaBytes, 0);
   let pos = schemaBytes.length;
   for (const b of batches) {
-    out.set(b, pos);
+    if (b instanceof Uint8Array) out.set(b, pos);
+    else {
+      view.setInt32(pos, CONTINUATION, true);
+      view.setInt32(pos + 4, b.metaLength, true);
+      out.set(b.meta, pos + 8);
+      const base = pos + 8 + b.metaLength;
+      for (let k = 0; k < b.parts.length; k++) out.set(b.parts[k]!, base + b.offsets[k]!);
+    }
     pos += b.length;
   }
-  new DataView(out.buffer).setInt32(pos, CONTINUATION, true); // then int32 0
+  view.setInt32(pos, CONTINUATION, true); // then int32 0
   return out;
 }

@@ -301,6 +301,32 @@ describe('DirectorySource', () => {
     expect((await e.metrics.errors.get()).values.find((v) => v.labels.kind === 'gzip_bomb')?.value).toBe(1);
   });
 
+  it('reads a large NDJSON file in ranges (exact records in order, a crash mid-file deduplicated); a large JSON document whole', async () => {
+    // Ranges of 1 KiB over ~9 KiB files: several ranges per file, lines cut at range ends carried to the next.
+    const e = env('ranges', { rangeBytes: 1024 });
+    const big = recs('big', 120);
+    // CRLF and a blank line inside, no final newline: as in the whole-file path.
+    writeSettled(join(e.dir, 'big.ndjson'), big.slice(0, 60).join('\r\n') + '\r\n\n' + big.slice(60).join('\n'));
+    const doc = recs('rdoc', 80).map((l) => JSON.parse(l) as unknown);
+    writeSettled(join(e.dir, 'doc.json'), JSON.stringify({ records: doc }, null, 2));
+    // The first scan dies after the first range's publish, before its position is stored.
+    await expect(e.make(await dyingAfterPublish('ranges')).scan()).rejects.toThrow(/simulated crash/);
+    await e.make().scan();
+    await e.make().scan();
+    const envs = await readSubject(jsm, 'RAW', subjects.raw('ranges'));
+    const bigLines = envs.filter((x) => x.headers[H.object] === 'big.ndjson').flatMap((x) => x.lines);
+    expect(bigLines).toEqual(big);
+    expect(envs.filter((x) => x.headers[H.object] === 'doc.json').flatMap((x) => x.lines)).toEqual(doc.map((d) => JSON.stringify(d)));
+    const pos = await positions('ranges');
+    expect(pos.get('big.ndjson')?.offset).toBe(Buffer.byteLength(big.slice(0, 60).join('\r\n') + '\r\n\n' + big.slice(60).join('\n')));
+    // Growing on: the appended lines come next, still in ranges.
+    const more = recs('more', 50);
+    appendSettled(join(e.dir, 'big.ndjson'), '\n' + more.join('\n') + '\n');
+    await e.make().scan();
+    const after = (await readSubject(jsm, 'RAW', subjects.raw('ranges'))).filter((x) => x.headers[H.object] === 'big.ndjson').flatMap((x) => x.lines);
+    expect(after).toEqual([...big, ...more]);
+  });
+
   it('start() polls the directory and stop() waits for the scan in progress', async () => {
     const e = env('polling', { pollSeconds: 0.1, settleSeconds: 0 });
     const s = e.make();
