@@ -1,6 +1,7 @@
 // Detections: the stateful partitioned runtime and the rules that run on it (pure: no I/O).
 export { alertId, isoOfMs, sqlString } from './alertId.ts';
 export { arrowBatch, objectBatch, type Cell, type EventBatch } from './eventBatch.ts';
+export { ipcBatch } from './ipcBatch.ts';
 export { DetectorRuntime, type ApplyResult, type PartitionSnapshot } from './detectorRuntime.ts';
 export { KeyedState } from './keyedState.ts';
 export { ownedPartitions, partitionOfKey } from './partitioning.ts';

@@ -42,6 +42,10 @@ describe('normaliseUrl', () => {
     expect(urlKeys('evil.com/a')).toEqual(['http://evil.com/a', 'https://evil.com/a']);
     expect(urlKeys('HTTPS://evil.com/a')).toEqual(['https://evil.com/a']);
     expect(urlKeys('')).toEqual([]);
+    // Parsed once, formatted per scheme: each drops only its own default port.
+    expect(urlKeys(' evil.com:443/a/?#f ')).toEqual(['http://evil.com:443/a', 'https://evil.com/a']);
+    expect(urlKeys('user@EVIL.com:080')).toEqual(['http://user@evil.com/', 'https://user@evil.com:80/']);
+    expect(urlKeys('//[::FFFF:1.2.3.4]:8080/x?q=1')).toEqual(['http://[::ffff:1.2.3.4]:8080/x?q=1', 'https://[::ffff:1.2.3.4]:8080/x?q=1']);
   });
 });
 

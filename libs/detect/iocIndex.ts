@@ -77,6 +77,23 @@ const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
  * Returns null for an empty value or one with no host.
  */
 export function normaliseUrl(value: string, defaultScheme = 'http'): string | null {
+  const u = parseUrl(value, defaultScheme);
+  return u === null ? null : formatUrl(u, u.scheme);
+}
+
+interface UrlParts {
+  scheme: string;
+  /** Whether the value carried its own scheme (else `scheme` is the default). */
+  explicit: boolean;
+  userinfo: string;
+  host: string;
+  /** The port as a canonical number text, '' when none (formatUrl drops the scheme's default port). */
+  port: string;
+  path: string;
+  query: string;
+}
+
+function parseUrl(value: string, defaultScheme: string): UrlParts | null {
   let v = value.trim();
   if (v === '') return null;
   let scheme: string;
@@ -119,7 +136,6 @@ export function normaliseUrl(value: string, defaultScheme = 'http'): string | nu
   }
   if (host === '' || host === '[]') return null;
   if (port !== '') port = String(Number(port));
-  if (port === '' || DEFAULT_PORT[scheme] === port) port = '';
   const hash = rest.indexOf('#');
   if (hash >= 0) rest = rest.slice(0, hash);
   const q = rest.indexOf('?');
@@ -128,17 +144,21 @@ export function normaliseUrl(value: string, defaultScheme = 'http'): string | nu
   if (query === '?') query = '';
   path = path.replace(/\/+$/, '');
   if (path === '') path = '/';
-  return `${scheme}://${userinfo}${host}${port === '' ? '' : `:${port}`}${path}${query}`;
+  return { scheme, explicit: m !== null, userinfo, host, port, path, query };
+}
+
+function formatUrl(u: UrlParts, scheme: string): string {
+  const port = u.port === '' || DEFAULT_PORT[scheme] === u.port ? '' : `:${u.port}`;
+  return `${scheme}://${u.userinfo}${u.host}${port}${u.path}${u.query}`;
 }
 
 /** The keys an observed URL is looked up under: a scheme-less value (Defender RemoteUrl) as http and as https. */
 export function urlKeys(value: string): string[] {
-  const v = value.trim();
-  const a = normaliseUrl(v);
-  if (a === null) return [];
-  if (SCHEME.test(v)) return [a];
-  const b = normaliseUrl(v, 'https');
-  return b === null ? [a] : [a, b];
+  // Parsed once: the two keys differ only in the scheme and which default port is dropped.
+  const u = parseUrl(value, 'http');
+  if (u === null) return [];
+  const a = formatUrl(u, u.scheme);
+  return u.explicit ? [a] : [a, formatUrl(u, 'https')];
 }
 
 /**

@@ -97,30 +97,25 @@ export function listeningRule(cfg: ListeningRuleConfig): DetectionRule<Listening
       const action = batch.column(src.actionColumn);
       const port = batch.column(src.port);
       if (!action || !port) return null;
-      const id = batch.column(src.deviceId);
-      const name = batch.column(src.deviceName);
-      const ips = src.localIp.map((c) => batch.column(c));
-      const ts = batch.column(src.time);
-      const source = batch.column('_source');
-      const object = batch.column('_object');
-      const rawSeq = batch.column('_raw_seq');
+      // The other columns are read only for rows past the action and port filter (few): the batch caches them.
+      const col = (n: string) => batch.column(n);
       const actions = new Set(src.actions);
       const portOf = (r: number) => Number(port[r]);
       return {
         key(r) {
           if (!actions.has(str(action[r])) || port[r] === null || !ports.has(portOf(r))) return null;
-          const devId = str(id?.[r]);
-          const devName = str(name?.[r]);
+          const devId = str(col(src.deviceId)?.[r]);
+          const devName = str(col(src.deviceName)?.[r]);
           if (!devId && !devName) return null;
           if (isKnown([devId, devName].filter(Boolean), portOf(r))) return null;
           return `${devId || devName}`;
         },
-        eventTimeMs: (r) => Number(ts?.[r] ?? 0),
+        eventTimeMs: (r) => Number(col(src.time)?.[r] ?? 0),
         apply(prev, r, ctx) {
           const p = portOf(r);
-          const devId = str(id?.[r]);
-          const devName = str(name?.[r]);
-          const ms = Number(ts?.[r] ?? 0);
+          const devId = str(col(src.deviceId)?.[r]);
+          const devName = str(col(src.deviceName)?.[r]);
+          const ms = Number(col(src.time)?.[r] ?? 0);
           const eventTime = isoOfMs(ms);
           const day = eventTime.slice(0, 10);
           const yesterday = isoOfMs(ms - DAY_MS).slice(0, 10);
@@ -146,11 +141,11 @@ export function listeningRule(cfg: ListeningRuleConfig): DetectionRule<Listening
               table: batch.input,
               DeviceId: devId,
               DeviceName: devName,
-              LocalIP: firstOf(ips, r) || null,
+              LocalIP: firstOf(src.localIp.map(col), r) || null,
               LocalPort: p,
               service,
             },
-            evidence: [{ table: batch.input, source: str(source?.[r]), object: str(object?.[r]), raw_seq: rawSeq?.[r] == null ? null : Number(rawSeq[r]) }],
+            evidence: [{ table: batch.input, source: str(col('_source')?.[r]), object: str(col('_object')?.[r]), raw_seq: col('_raw_seq')?.[r] == null ? null : Number(col('_raw_seq')![r]) }],
             next_query: `SELECT * FROM ${batch.input} WHERE ${keyCol} = ${sqlString(keyVal || devName)} AND eventDate = DATE '${day}' AND ${src.port} = ${p}`,
           });
           return next;

@@ -12,6 +12,7 @@ import { detectorSchema, validateDetectorConfig, type DetectorConfig, type Detec
 import { createDetectorMetrics } from './detectorMetrics.ts';
 import { loadIocTable } from './iocLoader.ts';
 import { RuleHost } from './ruleHost.ts';
+import { SharedDecode } from './sharedDecode.ts';
 import { SnapshotStore } from './snapshotStore.ts';
 
 export type { DetectorConfig } from './config.ts';
@@ -68,6 +69,8 @@ export const detector: ServiceDefinition<DetectorConfig> = {
     const store = new SnapshotStore(await new Kvm(nc).open(KV_BUCKETS.detectorState));
     const dm = createDetectorMetrics(metrics.registry);
     const hosts: RuleHost<KeyState>[] = [];
+    // Rules reading the same table decode each of its messages once (see sharedDecode.ts).
+    const sharedDecode = new SharedDecode();
     for (const { rule, ttlDays, maxKeys, broadcastLoad } of enabledRules(d)) {
       const host = new RuleHost({
         stage,
@@ -84,6 +87,7 @@ export const detector: ServiceDefinition<DetectorConfig> = {
         log,
         metrics,
         dm,
+        sharedDecode,
         ...(broadcastLoad ? { broadcastLoad: () => broadcastLoad(log) } : {}),
       });
       await host.restore();

@@ -6,11 +6,11 @@
 // snapshot and becomes the snapshot's floor (a message lost in flight, still unacked, is re-read after a restart).
 // Snapshots every `intervalSeconds` or `everyBatches`, and at stop.
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { decodeIpc } from '@sluice/columnar';
 import { ensureConsumer, fromNatsHeaders, H, publishAll, STREAMS, subjects, type CommonConfig, type Logger, type Metrics, type OutputMessage } from '@sluice/runtime';
 import type { Alert } from '@sluice/slack';
-import { arrowBatch, DetectorRuntime, MESSAGE_TIME_FIELD, objectBatch, type DetectionRule, type EventBatch, type KeyState, type StateLimits } from '@sluice/detect';
+import { DetectorRuntime, ipcBatch, MESSAGE_TIME_FIELD, objectBatch, type DetectionRule, type EventBatch, type KeyState, type StateLimits } from '@sluice/detect';
 import type { DetectorMetrics } from './detectorMetrics.ts';
+import type { SharedDecode } from './sharedDecode.ts';
 import type { SnapshotManifest, SnapshotStore } from './snapshotStore.ts';
 
 export interface RuleHostOptions<S extends KeyState> {
@@ -33,6 +33,8 @@ export interface RuleHostOptions<S extends KeyState> {
    * from which the broadcast inputs are read after it (null = from the stream's start).
    */
   broadcastLoad?: () => Promise<Date | null>;
+  /** Decodes shared with the other hosts reading the same inputs (one decode per message); absent = own decodes. */
+  sharedDecode?: SharedDecode;
 }
 
 class Stopping extends Error {}
@@ -108,6 +110,7 @@ export class RuleHost<S extends KeyState> {
     if (rule.broadcast) await this.startBroadcast(stream, rule.broadcast.inputs);
     for (const input of rule.inputs) {
       const durable = durableName(rule.name, input, replica);
+      this.o.sharedDecode?.register(input);
       const filterSubject = rule.reads === 'quarantine' ? 'quarantine.>' : rule.reads === 'quality' ? 'quality.>' : subjects.eventsAllPartitions(input);
       const resumeAfterSeq = this.runtime.resumeAfter(input);
       // The snapshot, not the consumer, owns the position: recreate the durable to deliver after its floor, in order
@@ -193,7 +196,7 @@ export class RuleHost<S extends KeyState> {
     const rule = this.o.rule.name;
     let alerts: Alert[];
     try {
-      const res = this.runtime.apply(input, m.seq, this.decode(input, m));
+      const res = this.runtime.apply(input, m.seq, this.decodeShared(input, m));
       alerts = res.alerts;
       this.o.dm.rows.inc({ rule, outcome: 'seen' }, res.rows);
       if (res.notOwned) this.o.dm.rows.inc({ rule, outcome: 'not_owned' }, res.notOwned);
@@ -213,6 +216,16 @@ export class RuleHost<S extends KeyState> {
     if (++this.batchesSinceSnapshot >= this.o.snapshot.everyBatches) void this.snapshot();
   }
 
+  /** The keyed inputs' batches: decoded once per message for every host reading the input (arrowBatch is read-only). */
+  private decodeShared(input: string, m: JsMsg): EventBatch {
+    const shared = this.o.sharedDecode;
+    if (!shared || this.o.rule.reads !== 'events') return this.decode(input, m);
+    const before = shared.stats.shared;
+    const batch = shared.get(this.stream, m.seq, input, () => this.decode(input, m));
+    this.o.dm.decodes.inc({ outcome: shared.stats.shared > before ? 'shared' : 'decoded' });
+    return batch;
+  }
+
   private decode(input: string, m: JsMsg): EventBatch {
     const headers = fromNatsHeaders(m.headers);
     // NDJSON inputs (quarantine records, quality stats): each row gets its message's stream time.
@@ -226,7 +239,8 @@ export class RuleHost<S extends KeyState> {
       return objectBatch(input, rows);
     }
     if (headers[H.encoding] !== 'arrow-ipc') throw new Error(`detector expects arrow-ipc envelopes, got ${headers[H.encoding] ?? 'none'}`);
-    return arrowBatch(input, decodeIpc(m.data));
+    // Only the columns the rule reads are decoded (ipcBatch), shared with the other hosts reading the table.
+    return ipcBatch(input, m.data);
   }
 
   /**
