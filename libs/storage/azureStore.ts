@@ -8,6 +8,9 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, StorageSharedKeyCredential, type AnonymousCredential, type ContainerClient } from '@azure/storage-blob';
 import type { ListedObject, ObjectInfo, ObjectStore } from './objectStore.ts';
 import { checkKey, checkPrefix, PUT_ID, redact, sortAndFilter, StorageError } from './storeUtil.ts';
+import { parseAzureUrl } from './storeUrls.ts';
+
+export { parseAzureUrl } from './storeUrls.ts';
 
 type BlobCredential = StorageSharedKeyCredential | AnonymousCredential | TokenCredential;
 
@@ -26,34 +29,6 @@ export interface AzureStoreOptions {
   endpoint?: string;
   /** Blobs per list page; default 5000 (the service's maximum). */
   listPageSize?: number;
-}
-
-interface ParsedAzureUrl {
-  container: string;
-  account?: string;
-  /** '' or ending in '/'. */
-  prefix: string;
-  canonical: string;
-}
-
-export function parseAzureUrl(url: string): ParsedAzureUrl {
-  // az://container/prefix  |  azure://container/prefix  |  abfs[s]://container@account.dfs.core.windows.net/prefix
-  const m = /^(az|azure|abfss?):\/\/([^/]*)(?:\/(.*))?$/i.exec(url);
-  const scheme = m?.[1]?.toLowerCase();
-  const authority = m?.[2] ?? '';
-  let container: string | undefined;
-  let account: string | undefined;
-  if (scheme === 'abfs' || scheme === 'abfss') {
-    const a = /^([^@]+)@([^.]+)\.(?:dfs|blob)\.[^/]+$/i.exec(authority);
-    container = a?.[1];
-    account = a?.[2];
-  } else if (scheme) {
-    container = authority;
-  }
-  if (!container) throw new StorageError(`invalid Azure URL ${JSON.stringify(url)} (expected az://container[/prefix] or abfss://container@account.dfs.core.windows.net[/prefix])`);
-  const p = (m?.[3] ?? '').replace(/\/+$/, '');
-  if (p !== '') checkKey(p);
-  return { container, account, prefix: p === '' ? '' : p + '/', canonical: `${scheme}://${authority}${p === '' ? '' : '/' + p}` };
 }
 
 export class AzureBlobStore implements ObjectStore {

@@ -1,8 +1,9 @@
 // One small object-store interface for the Delta writer/reader: local filesystem, S3 (and S3-compatible servers)
 // and Azure Blob / ADLS Gen2, chosen by URL. Keys are relative '/'-separated paths under the store's root.
-import { AzureBlobStore, type AzureStoreOptions } from './azureStore.ts';
+import type { AzureStoreOptions } from './azureStore.ts';
 import { LocalStore } from './localStore.ts';
-import { S3Store, type S3StoreOptions } from './s3Store.ts';
+import type { S3StoreOptions } from './s3Store.ts';
+import { parseAzureUrl, parseS3Url } from './storeUrls.ts';
 import { StorageError } from './storeUtil.ts';
 
 export { StorageError } from './storeUtil.ts';
@@ -58,14 +59,47 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): ObjectStore
       return new LocalStore(url);
     case 's3':
     case 's3a':
-      return new S3Store(url, opts.s3);
+      return new DeferredStore(parseS3Url(url).canonical, async () => new (await import('./s3Store.ts')).S3Store(url, opts.s3));
     case 'az':
     case 'azure':
     case 'abfs':
     case 'abfss':
-      return new AzureBlobStore(url, opts.azure);
+      return new DeferredStore(parseAzureUrl(url).canonical, async () => new (await import('./azureStore.ts')).AzureBlobStore(url, opts.azure));
     default:
       throw new StorageError(`unsupported store URL scheme "${scheme}://" (use file://, s3://, az:// or abfss://)`);
   }
 }
 
+/**
+ * A cloud store whose SDK module loads on first use: a service on a local lake never pays the AWS and Azure SDKs'
+ * ~75 MiB of resident memory for importing @sluice/delta. The URL is parsed (and a bad one refused) up front.
+ */
+class DeferredStore implements ObjectStore {
+  private store: Promise<ObjectStore> | undefined;
+  constructor(
+    readonly url: string,
+    private readonly load: () => Promise<ObjectStore>,
+  ) {}
+  private get s(): Promise<ObjectStore> {
+    this.store ??= this.load();
+    return this.store;
+  }
+  async get(key: string): Promise<Uint8Array | null> {
+    return (await this.s).get(key);
+  }
+  async put(key: string, data: Uint8Array): Promise<void> {
+    return (await this.s).put(key, data);
+  }
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    return (await this.s).putIfAbsent(key, data);
+  }
+  async list(prefix: string, opts?: { startAfter?: string }): Promise<ListedObject[]> {
+    return (await this.s).list(prefix, opts);
+  }
+  async head(key: string): Promise<ObjectInfo | null> {
+    return (await this.s).head(key);
+  }
+  async delete(key: string): Promise<void> {
+    return (await this.s).delete(key);
+  }
+}

@@ -15,6 +15,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { ListedObject, ObjectInfo, ObjectStore } from './objectStore.ts';
 import { checkKey, checkPrefix, PUT_ID, redact, sortAndFilter, StorageError } from './storeUtil.ts';
+import { parseS3Url } from './storeUrls.ts';
 
 export interface S3StoreOptions {
   /** Endpoint of an S3-compatible server, e.g. `http://127.0.0.1:9000`. Default: AWS (or env AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, read by the SDK). */
@@ -45,13 +46,10 @@ export class S3Store implements ObjectStore {
 
   constructor(url: string, opts: S3StoreOptions = {}) {
     this.listPageSize = opts.listPageSize;
-    const m = /^s3a?:\/\/([^/]+)(?:\/(.*))?$/i.exec(url);
-    if (!m?.[1]) throw new StorageError(`invalid S3 URL ${JSON.stringify(url)} (expected s3://bucket[/prefix])`);
-    this.bucket = m[1];
-    const p = (m[2] ?? '').replace(/\/+$/, '');
-    if (p !== '') checkKey(p);
-    this.prefix = p === '' ? '' : p + '/';
-    this.url = `s3://${this.bucket}${p === '' ? '' : '/' + p}`;
+    const parsed = parseS3Url(url);
+    this.bucket = parsed.bucket;
+    this.prefix = parsed.prefix;
+    this.url = parsed.canonical;
     this.secrets = [opts.credentials?.secretAccessKey, opts.credentials?.sessionToken, process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_SESSION_TOKEN];
     const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     const config: S3ClientConfig = {
