@@ -44,6 +44,24 @@ function runtime(partitions = 4, owned = [0, 1, 2, 3]) {
 }
 
 describe('IoC rule', () => {
+  it('out-of-order events more than 24 h apart: one alert per window, not one per event (a backfill or unordered stream)', () => {
+    const rt = runtime();
+    let seq = 0;
+    rt.apply('iocs', ++seq, objectBatch('iocs', [ioc('203.0.113.66', 'IPv4', T0 - 72 * H)]));
+    const alerts: string[] = [];
+    // Event times alternate between two days (36 h apart), ten times: the old window must stay once a newer one opens.
+    for (let i = 0; i < 10; i++) {
+      const t = i % 2 === 0 ? T0 + 36 * H + i * 60_000 : T0 + i * 60_000;
+      for (const a of rt.apply(NET, ++seq, objectBatch(NET, [conn('ws-1', '203.0.113.66', t, seq)]), new Date(T0 + 40 * H)).alerts) alerts.push(a.event_time);
+    }
+    expect(alerts).toEqual([new Date(T0 + 36 * H).toISOString(), new Date(T0 + 60_000).toISOString()]);
+    // A day of processing time later, an event that closes both windows in event time forgets them.
+    const later = rt.apply(NET, ++seq, objectBatch(NET, [conn('ws-1', '203.0.113.66', T0 + 80 * H, seq)]), new Date(T0 + 70 * H));
+    expect(later.alerts).toHaveLength(1);
+    const st = [...rt.parts.values()].flatMap((p) => [...p.state.map.values()]).find((x) => x.k.length > 0)!;
+    expect(st.o).toEqual([(T0 + 80 * H) * 1000]);
+  });
+
   it('fires on a valid indicator with severity, entity, lineage and next query; silent on benign rows and repeats within 24 h', () => {
     const rt = runtime();
     let seq = 0;

@@ -29,11 +29,19 @@ export const DEFAULT_IOC_RULE_CONFIG: Omit<IocRuleConfig, 'mapping'> = {
   latenessMinutes: 60,
 };
 
-/** A device's open suppression windows: `k[i]` = `type \0 ioc`, opened at `o[i]` (µs). */
+/**
+ * A device's suppression windows: `k[i]` = `device \0 type \0 ioc`, opened at `o[i]` (event time, µs), last used at
+ * `u[i]` (processing time, ms). A key may have several windows: out-of-order events more than 24 h apart each open
+ * their own, and each is kept until it is both closed in event time and unused for a day of processing time, so a
+ * backfill or an unordered stream revisiting an old window is suppressed instead of alerting on every event.
+ */
 export interface DeviceSuppression extends KeyState {
   k: string[];
   o: number[];
+  u: number[];
 }
+
+const DAY_MS = 86_400_000;
 
 export interface IocRule extends DetectionRule<DeviceSuppression> {
   readonly index: IocIndex;
@@ -104,10 +112,11 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
         return rows.length;
       },
     },
-    encodeState: (s) => [s.t, s.k, s.o],
+    encodeState: (s) => [s.t, s.k, s.o, s.u],
     decodeState(v) {
-      const [t, k, o] = v as [number, string[], number[]];
-      return { t, k, o };
+      // Snapshots from before `u` existed: their windows count as used at restore time.
+      const [t, k, o, u] = v as [number, string[], number[], number[] | undefined];
+      return { t, k, o, u: u ?? o.map(() => Date.now()) };
     },
     prepare(batch: EventBatch): PreparedBatch<DeviceSuppression> | null {
       const entries = entriesFor(cfg.mapping, batch.input);
@@ -175,13 +184,15 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
         apply(prev, r, ctx) {
           const ms = matchesOf(r);
           const rowT = ms[0]!.t;
-          const s: DeviceSuppression = prev ?? { t: 0, k: [], o: [] };
+          const s: DeviceSuppression = prev ?? { t: 0, k: [], o: [], u: [] };
           s.t = Math.max(s.t, Math.floor(rowT / 1000));
-          // Forget windows (plus lateness) that ended before this row.
+          const nowMs = Date.parse(ctx.nowIso);
+          // Forget windows that ended (plus lateness) before this row and were not used for a day of processing time.
           for (let i = s.k.length - 1; i >= 0; i--) {
-            if (s.o[i]! + DAY_MICROS + lateMicros <= rowT) {
+            if (s.o[i]! + DAY_MICROS + lateMicros <= rowT && nowMs - s.u[i]! >= DAY_MS) {
               s.k.splice(i, 1);
               s.o.splice(i, 1);
+              s.u.splice(i, 1);
             }
           }
           for (const m of ms) {
@@ -195,13 +206,18 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
             for (const [gk, g] of groups) {
               // The device is part of the key: a row whose entries name different devices stays correct.
               const k = `${m.device}\u0000${gk}`;
-              const i = s.k.indexOf(k);
-              const f = i >= 0 ? s.o[i]! : undefined;
-              if (f !== undefined && Math.abs(m.t - f) < DAY_MICROS) continue;
-              if (f === undefined) {
-                s.k.push(k);
-                s.o.push(m.t);
-              } else if (m.t > f) s.o[i] = m.t;
+              let covered = false;
+              for (let i = 0; i < s.k.length; i++) {
+                if (s.k[i] === k && Math.abs(m.t - s.o[i]!) < DAY_MICROS) {
+                  s.u[i] = nowMs;
+                  covered = true;
+                  break;
+                }
+              }
+              if (covered) continue;
+              s.k.push(k);
+              s.o.push(m.t);
+              s.u.push(nowMs);
               ctx.emit(toAlert(batch, m, g, r, ctx.nowIso));
             }
           }
