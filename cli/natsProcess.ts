@@ -1,6 +1,6 @@
 // Runs a local nats-server with JetStream for `sluice dev` / `sluice demo` (store in the work folder).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { findNatsServer } from './natsBinary.ts';
@@ -23,7 +23,41 @@ export interface LocalNatsOptions {
   syncAlways?: boolean;
 }
 
+/** Ports handed out by this process: a port is given once, since its child may not have bound it yet. */
+const given = new Set<number>();
+
+/** The lowest port of the kernel's ephemeral range (Linux default 32768). */
+function ephemeralLow(): number {
+  try {
+    const lo = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(lo) && lo > 11000 ? lo : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a process started next. Drawn below the kernel's ephemeral range: `listen(0)`
+ * returns a port from that range, which every outgoing connection (health checks, NATS clients) also draws from,
+ * so one of them could take the port before the child binds it (seen as EADDRINUSE on a busy machine).
+ */
 export async function freePort(): Promise<number> {
+  const lo = 10_000;
+  const hi = Math.min(ephemeralLow(), 32_768);
+  for (let i = 0; i < 100; i++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo));
+    if (given.has(port) || !(await canBind(port))) continue;
+    given.add(port);
+    return port;
+  }
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
