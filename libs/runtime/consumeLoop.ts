@@ -29,9 +29,54 @@ export interface LoopOptions {
   handler: Handler;
   cfg: CommonConfig['consumer'];
   maxInFlight?: number;
+  /** Shared by the loops of a process: bytes of messages in flight at most (a sink holding messages until commit). */
+  inFlightBytes?: InFlightBytes;
   log: Logger;
   metrics: Metrics;
   onFatal: (e: Error) => void;
+}
+
+/**
+ * Bytes of input messages in flight, shared by the loops of one process. A loop whose next message would go over
+ * `limit` waits before taking it: it stops draining its iterator and so stops pulling (the client pulls more only
+ * as the iterator is drained), which bounds the process's message buffers across all its inputs, where maxInFlight
+ * bounds only a count per input. A message larger than the limit alone is taken when nothing else is held.
+ * `onFull` runs whenever a loop starts waiting (the sink flushes its largest buffer then, so waiting ends).
+ */
+export class InFlightBytes {
+  private held = 0;
+  private waiters: (() => void)[] = [];
+  constructor(
+    readonly limit: number,
+    private readonly onFull?: () => void,
+  ) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Waits until `n` more bytes fit (or `stopped()`); then counts them unless stopped. Resolves whether it counted. */
+  async acquire(n: number, stopped: () => boolean): Promise<boolean> {
+    while (this.held > 0 && this.held + n > this.limit && !stopped()) {
+      this.onFull?.();
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    if (stopped()) return false;
+    this.held += n;
+    return true;
+  }
+
+  release(n: number): void {
+    this.held -= n;
+    this.wake();
+  }
+
+  /** Every waiter re-checks (after a release, or when a loop stops). */
+  wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
 }
 
 export class ConsumeLoop {
@@ -57,6 +102,7 @@ export class ConsumeLoop {
   /** Stop fetching new messages; in-flight ones continue. */
   async stopFetching(): Promise<void> {
     this.stopped = true;
+    this.o.inFlightBytes?.wake();
     await this.messages?.close().catch(() => undefined);
     // The iterator may end with an error once closed (heartbeats, draining): stopping is what we asked for.
     await this.done?.catch((e: Error) => this.o.log.warn({ err: e.message }, 'consume loop ended with an error while stopping'));
@@ -83,9 +129,16 @@ export class ConsumeLoop {
       for await (const m of this.messages) {
         if (this.stopped) break;
         while (this.inFlight.size >= limit) await new Promise<void>((r) => this.waiters.push(r));
+        // In the in-flight set (so heartbeats keep it) while it waits for room; left unacked when stopping meanwhile.
         this.inFlight.add(m);
+        const size = m.data.length;
+        if (this.o.inFlightBytes && !(await this.o.inFlightBytes.acquire(size, () => this.stopped))) {
+          this.inFlight.delete(m);
+          break;
+        }
         this.o.metrics.inFlight.set(this.inFlight.size);
         void this.process(m).finally(() => {
+          this.o.inFlightBytes?.release(size);
           this.inFlight.delete(m);
           this.o.metrics.inFlight.set(this.inFlight.size);
           this.waiters.shift()?.();

@@ -1,6 +1,6 @@
 export { ConfigError, loadConfig, commonSchema, type CommonConfig, type NatsConfig } from './config.ts';
 export { connectNats, natsConnectionOptions, redactUrl } from './natsConnect.ts';
-export { ConsumeLoop, type Handler, type InputMessage } from './consumeLoop.ts';
+export { ConsumeLoop, InFlightBytes, type Handler, type InputMessage } from './consumeLoop.ts';
 export { DEFAULT_MAX_BATCH_BYTES, H, decodePreamble, encodePreamble, fromNatsHeaders, packLines, splitLines, toNatsHeaders, type Encoding, type HeaderMap } from './envelope.ts';
 export { FatalStageError, NonRetryableError } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';

@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, parseScalar, type CommonConfig } from './config.ts';
-import { ConsumeLoop, type Handler } from './consumeLoop.ts';
+import { ConsumeLoop, type Handler, type InFlightBytes } from './consumeLoop.ts';
 import { startHealthServer } from './healthServer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -18,6 +18,8 @@ export interface InputSpec {
   handler: Handler;
   /** Overrides consumer.maxInFlight (a buffering sink needs many messages in flight). */
   maxInFlight?: number;
+  /** Shared by the inputs of a process: message bytes in flight at most (see InFlightBytes). */
+  inFlightBytes?: InFlightBytes;
   /** The stage keeps its own position (Delta txn): deliver from this sequence + 1, in stream order. */
   resumeAfterSeq?: number;
 }
@@ -157,6 +159,7 @@ async function start<C>(def: ServiceDefinition<C>, config: CommonConfig & C, log
       handler: input.handler,
       cfg: config.consumer,
       maxInFlight: input.maxInFlight,
+      inFlightBytes: input.inFlightBytes,
       log,
       metrics,
       onFatal: (e) => void shutdown(EXIT_FATAL, e.message),

@@ -3,10 +3,11 @@
 // Several replicas may run: each writes the silver event partitions it owns (p % sink.replicas == sink.replica);
 // replica 0 alone writes the other layers. A silver envelope whose schema the table cannot take is quarantined.
 import { join } from 'node:path';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { wasmMemory } from 'parquet-wasm';
 import type { Table } from 'apache-arrow';
 import type { DeltaColumn } from '@sluice/delta';
-import { createLakeMetrics, isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
+import { createLakeMetrics, InFlightBytes, isMain, runService, STREAMS, subjects, type InputMessage, type InputSpec, type ServiceDefinition } from '@sluice/runtime';
 import type { OpenStoreOptions } from '@sluice/storage';
 import { alertsTable, allTables, bronzeTable, fullColumnsOf, ipLookupTable, quarantineTable, unroutedTable, type TableDefinition } from '@sluice/tables';
 import { alertRows, bronzeRows, goldRows, quarantineRows, silverTable, unroutedRows } from './batchToTable.ts';
@@ -18,7 +19,7 @@ import { BufferBudget, TableWriter, type FlushPolicy } from './tableWriter.ts';
 export interface SinkConfig {
   sink: {
     lakePath: string;
-    flush: FlushPolicy & { maxBufferedBytes: number };
+    flush: FlushPolicy & { maxBufferedBytes: number; maxInFlightBytes: number };
     layers: { bronze: boolean; silver: boolean; gold: boolean; quarantine: boolean; unrouted: boolean };
     /** This replica (0-based) of `replicas`; it writes silver partitions p with p % replicas == replica. */
     replica: number;
@@ -81,6 +82,12 @@ export const sink: ServiceDefinition<SinkConfig> = {
             default: 96 * 1024 * 1024,
             description: 'input bytes buffered across all tables and partitions of this process at most: above it the table holding the most flushes early',
           },
+          maxInFlightBytes: {
+            type: 'integer',
+            minimum: 1,
+            default: 64 * 1024 * 1024,
+            description: 'input message bytes this process holds until their commit (buffered and flushing) at most: above it every input stops pulling until a commit frees room',
+          },
         },
       },
       storage: {
@@ -124,6 +131,9 @@ export const sink: ServiceDefinition<SinkConfig> = {
     const state: HandlerState = { fatal: undefined };
     const writers: TableWriter[] = [];
     const budget = new BufferBudget(flush.maxBufferedBytes);
+    // Messages stay in flight until their commit; the budget bounds only what is buffered, not what is being flushed
+    // nor what the inputs pulled meanwhile (each held message is its NATS buffer plus its decoded Arrow table).
+    const inFlightBytes = new InFlightBytes(flush.maxInFlightBytes, () => budget.flushLargest());
     const open = async (def: TableDefinition, appId: string) => {
       const w = await TableWriter.open({
         name: def.name,
@@ -150,6 +160,11 @@ export const sink: ServiceDefinition<SinkConfig> = {
       writers.push(w);
       return w;
     };
+    // Where the sink's memory goes (RSS alone does not say): input bytes held until their commit, the part of them
+    // buffered under the budget, and parquet-wasm's linear memory (grows to the largest file, never shrinks).
+    new Gauge({ name: 'sluice_sink_in_flight_bytes', help: 'Input message bytes held until their commit (flush.maxInFlightBytes bounds it)', registers: [metrics.registry], collect() { this.set(inFlightBytes.bytes); } });
+    new Gauge({ name: 'sluice_sink_buffered_bytes', help: 'Input bytes buffered across tables, not yet flushing (flush.maxBufferedBytes bounds it)', registers: [metrics.registry], collect() { this.set(budget.bytes); } });
+    new Gauge({ name: 'sluice_sink_wasm_memory_bytes', help: "parquet-wasm's linear memory", registers: [metrics.registry], collect() { this.set(wasmMemory().buffer.byteLength); } });
     const guarded = (w: TableWriter, toTable: (m: InputMessage) => Table, opts: { checkSchema?: boolean } = {}) => tableHandler(w, toTable, state, opts);
     // A buffering stage must hold a whole flush worth of messages in flight.
     const maxInFlight = 4096;
@@ -159,7 +174,7 @@ export const sink: ServiceDefinition<SinkConfig> = {
       for (const p of placement.rawPartitions) {
         const ids = bronzePartitionIds(p);
         const w = await open(bronzeTable, ids.appId);
-        inputs.push({ stream: STREAMS.raw.name, durable: ids.durable, filterSubject: subjects.rawPartition(p), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
+        inputs.push({ stream: STREAMS.raw.name, durable: ids.durable, filterSubject: subjects.rawPartition(p), maxInFlight, inFlightBytes, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => bronzeRows(m, bronzeTable)) });
       }
     }
     if (layers.silver) {
@@ -169,24 +184,24 @@ export const sink: ServiceDefinition<SinkConfig> = {
         for (const p of placement.partitions) {
           const ids = silverPartitionIds(def.name, p);
           const w = await open(def, ids.appId);
-          inputs.push({ stream: STREAMS.events.name, durable: ids.durable, filterSubject: subjects.events(def.name, p), maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable, { checkSchema: true }) });
+          inputs.push({ stream: STREAMS.events.name, durable: ids.durable, filterSubject: subjects.events(def.name, p), maxInFlight, inFlightBytes, resumeAfterSeq: w.committedSeq, handler: guarded(w, silverTable, { checkSchema: true }) });
         }
       }
     }
     if (layers.gold) {
       const w = await open(alertsTable, 'sluice-sink-gold-alerts');
-      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-alerts', filterSubject: 'alerts.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => alertRows(m, alertsTable)) });
+      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-alerts', filterSubject: 'alerts.>', maxInFlight, inFlightBytes, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => alertRows(m, alertsTable)) });
       // Gold rows a detector rule emits (ip_attribution → gold.ip_lookup): same stream, own durable and txn appId.
       const ip = await open(ipLookupTable, 'sluice-sink-gold-ip_lookup');
-      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-ip_lookup', filterSubject: subjects.gold(ipLookupTable.name), maxInFlight, resumeAfterSeq: ip.committedSeq, handler: guarded(ip, (m) => goldRows(m, ipLookupTable)) });
+      inputs.push({ stream: STREAMS.alerts.name, durable: 'sink-gold-ip_lookup', filterSubject: subjects.gold(ipLookupTable.name), maxInFlight, inFlightBytes, resumeAfterSeq: ip.committedSeq, handler: guarded(ip, (m) => goldRows(m, ipLookupTable)) });
     }
     if (layers.quarantine) {
       const w = await open(quarantineTable, 'sluice-sink-quarantine');
-      inputs.push({ stream: STREAMS.quarantine.name, durable: 'sink-quarantine', filterSubject: 'quarantine.>', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => quarantineRows(m, quarantineTable)) });
+      inputs.push({ stream: STREAMS.quarantine.name, durable: 'sink-quarantine', filterSubject: 'quarantine.>', maxInFlight, inFlightBytes, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => quarantineRows(m, quarantineTable)) });
     }
     if (layers.unrouted) {
       const w = await open(unroutedTable, 'sluice-sink-unrouted');
-      inputs.push({ stream: STREAMS.categorized.name, durable: 'sink-unrouted', filterSubject: 'cat.*._unknown', maxInFlight, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => unroutedRows(m, unroutedTable)) });
+      inputs.push({ stream: STREAMS.categorized.name, durable: 'sink-unrouted', filterSubject: 'cat.*._unknown', maxInFlight, inFlightBytes, resumeAfterSeq: w.committedSeq, handler: guarded(w, (m) => unroutedRows(m, unroutedTable)) });
     }
     return { inputs, stop: async () => void (await Promise.all(writers.map((w) => w.close()))) };
   },

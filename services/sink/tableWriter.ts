@@ -37,11 +37,15 @@ export class BufferBudget {
   add(w: TableWriter, bytes: number): void {
     this.held.set(w, (this.held.get(w) ?? 0) + bytes);
     this.total += bytes;
-    if (this.total <= this.limit) return;
+    if (this.total > this.limit) this.flushLargest();
+  }
+
+  /** Flushes the writer holding the most among those not already asked to (one asked waits for its previous flush). */
+  flushLargest(): void {
     let largest: TableWriter | undefined;
     let most = 0;
     for (const [writer, n] of this.held) {
-      if (n > most) {
+      if (n > most && !writer.flushPending) {
         most = n;
         largest = writer;
       }
@@ -295,6 +299,11 @@ export class TableWriter {
   /** Bytes buffered and not yet flushing. */
   get bufferedBytes(): number {
     return this.bytes;
+  }
+
+  /** A flush of the current buffer is asked for and not yet started. */
+  get flushPending(): boolean {
+    return this.flushRequested;
   }
 
   /** Flushes what is buffered as soon as the previous flush is done (once, however often it is asked). */

@@ -9,6 +9,7 @@ import {
   ensureConsumer,
   ensureStream,
   H,
+  InFlightBytes,
   NonRetryableError,
   provisionTopology,
   STREAMS,
@@ -60,7 +61,7 @@ async function until(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
   throw new Error('timed out');
 }
 
-function loop(durable: string, filter: string, handler: Handler): Promise<ConsumeLoop> {
+function loop(durable: string, filter: string, handler: Handler, inFlightBytes?: InFlightBytes): Promise<ConsumeLoop> {
   return (async () => {
     await ensureConsumer(jsm, { stream: 'RAW', durable, filterSubject: filter }, cfg.consumer);
     const l = new ConsumeLoop({
@@ -73,6 +74,7 @@ function loop(durable: string, filter: string, handler: Handler): Promise<Consum
       log: createLogger(durable, 'silent'),
       metrics: createMetrics(durable),
       onFatal: () => undefined,
+      ...(inFlightBytes ? { inFlightBytes } : {}),
     });
     l.start();
     return l;
@@ -148,5 +150,34 @@ describe('ConsumeLoop', () => {
     expect(attempts).toBe(3);
     const [dead] = await drain('dlq.t3', 'DLQ');
     expect(dead!.headers[H.error]).toMatch(/^max_deliver: object store unavailable/);
+  });
+
+  it('holds at most the shared byte limit in flight across loops, and handles every message', async () => {
+    // Two loops share 2 500 bytes: at most two 1 000-byte messages are in their handlers at any moment.
+    const bytes = new InFlightBytes(2500);
+    let inHandlers = 0;
+    let most = 0;
+    const seen: string[] = [];
+    const handler: Handler = async (m) => {
+      most = Math.max(most, ++inHandlers);
+      await new Promise((r) => setTimeout(r, 20));
+      seen.push(new TextDecoder().decode(m.data.subarray(0, 8)));
+      inHandlers--;
+      return [];
+    };
+    const body = (s: string) => new TextEncoder().encode(s.padEnd(1000, '.'));
+    // A backlog first: unbounded, the loops would take all twelve at once.
+    for (let i = 0; i < 6; i++) {
+      await js.publish('raw.t4a', body(`a${i}`));
+      await js.publish('raw.t4b', body(`b${i}`));
+    }
+    const a = await loop('t4a', 'raw.t4a', handler, bytes);
+    const b = await loop('t4b', 'raw.t4b', handler, bytes);
+    await until(async () => seen.length === 12);
+    await a.stop();
+    await b.stop();
+    expect(most).toBe(2);
+    expect(bytes.bytes).toBe(0);
+    expect(seen.map((s) => s.replace(/\.+$/, '')).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
   });
 });
