@@ -17,7 +17,7 @@ import { enrichBatch, enrichmentByTable } from '../../services/enricher/handler.
 import { parseBatch, parserContext } from '../../services/parser/handler.ts';
 import { splitBatch } from '../../services/splitter/handler.ts';
 import { generateDefenderRecords } from '../fixtures/defenderGenerator.ts';
-import { Rng } from '../fixtures/seededRng.ts';
+import { applyDestinations } from '../fixtures/destinations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,28 +33,7 @@ const mib = (n: number) => (n / 1048576).toFixed(0);
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 
 const gen = generateDefenderRecords({ seed: 1, counts: { DeviceNetworkEvents: N } });
-const zipf = /^zipf:(\d+)$/.exec(values.destinations!);
-if (zipf) {
-  // K destinations, the k-th drawn with probability ∝ 1/k (inverse CDF over the cumulative weights).
-  const k = Number(zipf[1]);
-  const rng = new Rng(7);
-  const pool = Array.from({ length: k }, () => `${rng.int(13, 200)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`);
-  const cum = new Float64Array(k);
-  for (let i = 0, s = 0; i < k; i++) cum[i] = s += 1 / (i + 1);
-  for (const r of gen.records) {
-    const p = r.properties;
-    if (typeof p.RemoteIP !== 'string' || p.RemoteIP === '' || p.RemoteIP.startsWith('10.')) continue;
-    const x = rng.next() * cum[k - 1]!;
-    let lo = 0;
-    let hi = k - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cum[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    p.RemoteIP = pool[lo];
-  }
-} else if (values.destinations !== 'uniform') throw new Error('--destinations: uniform or zipf:K');
+applyDestinations(gen.records, values.destinations!);
 
 const lines = gen.records.map((r) => enc.encode(JSON.stringify(r)));
 const msg = (data: Uint8Array, seq: number, headers: Record<string, string>): InputMessage => ({ subject: 'x', data, headers, stream: 'B', seq, deliveryCount: 1 });

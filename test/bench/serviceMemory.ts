@@ -21,7 +21,7 @@ import { freePort, startNatsServer } from '../support/natsServer.ts';
 import { parseBatch, parserContext } from '../../services/parser/handler.ts';
 import { splitBatch } from '../../services/splitter/handler.ts';
 import { generateDefenderRecords } from '../fixtures/defenderGenerator.ts';
-import { Rng } from '../fixtures/seededRng.ts';
+import { applyDestinations } from '../fixtures/destinations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,27 +38,7 @@ if (service !== 'enricher' && service !== 'collector') throw new Error('--servic
 /** Generated records as NDJSON lines; zipf:K maps each public RemoteIP to one of K destinations (Zipf(1)). */
 function records(): Uint8Array[] {
   const gen = generateDefenderRecords({ seed: 1, counts: { DeviceNetworkEvents: N } });
-  const zipf = /^zipf:(\d+)$/.exec(values.destinations!);
-  if (zipf) {
-    const k = Number(zipf[1]);
-    const rng = new Rng(7);
-    const pool = Array.from({ length: k }, () => `${rng.int(13, 200)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`);
-    const cum = new Float64Array(k);
-    for (let i = 0, s = 0; i < k; i++) cum[i] = s += 1 / (i + 1);
-    for (const r of gen.records) {
-      const p = r.properties;
-      if (typeof p.RemoteIP !== 'string' || p.RemoteIP === '' || p.RemoteIP.startsWith('10.')) continue;
-      const x = rng.next() * cum[k - 1]!;
-      let lo = 0;
-      let hi = k - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cum[mid]! < x) lo = mid + 1;
-        else hi = mid;
-      }
-      p.RemoteIP = pool[lo];
-    }
-  }
+  applyDestinations(gen.records, values.destinations!);
   const enc = new TextEncoder();
   return gen.records.map((r) => enc.encode(JSON.stringify(r)));
 }
