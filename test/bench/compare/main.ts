@@ -198,7 +198,8 @@ console.log(`machine: ${m.nproc} × ${m.cpuModel}, Node ${m.node}; load average 
 console.log(formatTable(report));
 for (const r of report.rows) {
   const lat = r.detail.latency as { p50: number | null; p99: number | null; rateEventsPerSecond: number; method: string } | undefined;
-  const procs = r.detail.processes as { name: string; cpuSeconds: number; peakRssMiB: number }[] | undefined;
+  // Spark's detail.processes is a count (JVM + Python driver); the pipeline's is a list per service.
+  const procs = Array.isArray(r.detail.processes) ? (r.detail.processes as { name: string; cpuSeconds: number; peakRssMiB: number }[]) : undefined;
   if (procs) console.log(`\n${r.engine} per process (CPU s, peak RSS MiB): ${procs.map((p) => `${p.name} ${p.cpuSeconds} s ${p.peakRssMiB} MiB`).join(', ')}`);
   if (lat) console.log(`\n${r.engine}: ingest→committed latency at ${lat.rateEventsPerSecond.toLocaleString('en-US')} events/s: p50 ${lat.p50 ?? '?'} s, p99 ${lat.p99 ?? '?'} s (${lat.method})`);
 }
