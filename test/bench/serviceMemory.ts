@@ -3,23 +3,32 @@
 // RSS) and VmRSS from /proc/<pid>/status and the CPU seconds from /proc/<pid>/stat. Not a test: numbers only.
 //   npx tsx test/bench/serviceMemory.ts --service enricher [--records N] [--destinations uniform|zipf:K]
 //   npx tsx test/bench/serviceMemory.ts --service collector [--records N] [--files F]
+//   npx tsx test/bench/serviceMemory.ts --service sink [--records N]
+// Any service: --node-flag F (repeatable, e.g. --single-threaded-gc), --env K=V (repeatable, e.g.
+// MALLOC_ARENA_MAX=2), --set key=value (repeatable, passed to the service, e.g. sink.flush.maxBufferedBytes=…).
 // enricher: N DeviceNetworkEvents records are split and parsed in this process and published on parsed.<table>;
 // done when the EVENTS stream holds as many messages. collector: N records in F NDJSON files (as bench:compare lays
-// them out) are put into the Defender inbox; done when the RAW stream holds N records.
+// them out) are put into the Defender inbox; done when the RAW stream holds N records. sink: the records are split,
+// parsed and enriched in this process and published on events.<table>.<partition>; done when the silver table's
+// Delta log counts N rows.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { H, packLines, subjects, toNatsHeaders, type InputMessage } from '@sluice/runtime';
-import { defenderTables } from '@sluice/tables';
+import { DeltaTable } from '@sluice/delta';
+import { DomainLookup } from '@sluice/domains';
+import { GeoLookup } from '@sluice/geoip';
+import { allTables, defenderTables } from '@sluice/tables';
 import { defenderFamily } from '@sluice/sources';
 import { REPO_ROOT, writePipelineConfig } from '../../cli/pipeline.ts';
 import { freePort, startNatsServer } from '../support/natsServer.ts';
 import { parseBatch, parserContext } from '../../services/parser/handler.ts';
 import { splitBatch } from '../../services/splitter/handler.ts';
+import { enrichBatch, enrichmentByTable } from '../../services/enricher/handler.ts';
 import { generateDefenderRecords } from '../fixtures/defenderGenerator.ts';
 import { applyDestinations } from '../fixtures/destinations.ts';
 
@@ -29,11 +38,15 @@ const { values } = parseArgs({
     records: { type: 'string', default: '100000' },
     files: { type: 'string', default: '2' },
     destinations: { type: 'string', default: 'uniform' },
+    'node-flag': { type: 'string', multiple: true, default: [] },
+    env: { type: 'string', multiple: true, default: [] },
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
 const N = Number(values.records);
 const service = values.service!;
-if (service !== 'enricher' && service !== 'collector') throw new Error('--service enricher|collector');
+if (service !== 'enricher' && service !== 'collector' && service !== 'sink') throw new Error('--service enricher|collector|sink');
+const extraEnv = Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
 /** Generated records as NDJSON lines; zipf:K maps each public RemoteIP to one of K destinations (Zipf(1)). */
 function records(): Uint8Array[] {
@@ -56,11 +69,11 @@ const server = await startNatsServer();
 const nc = await connect({ servers: server.url });
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
-const { file, inbox } = await writePipelineConfig({ workDir: work, natsUrl: server.url, logLevel: 'warn', sources: [{ source: 'defender', family: 'defender' }] });
+const { file, inbox, lakePath } = await writePipelineConfig({ workDir: work, natsUrl: server.url, logLevel: 'warn', sources: [{ source: 'defender', family: 'defender' }] });
 const port = await freePort();
-const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/main.ts`, '--config', file], {
+const child = spawn(process.execPath, [...values['node-flag']!, '--import', 'tsx', `services/${service}/main.ts`, '--config', file, ...values.set!.flatMap((kv) => ['--set', kv])], {
   cwd: REPO_ROOT,
-  env: { ...process.env, SLUICE__HTTP__PORT: String(port) },
+  env: { ...process.env, ...extraEnv, SLUICE__HTTP__PORT: String(port) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 try {
@@ -81,7 +94,24 @@ try {
   const lines = records();
   const t0 = Date.now();
   let until: () => Promise<boolean>;
-  if (service === 'enricher') {
+  if (service === 'sink') {
+    const msg = (data: Uint8Array, seq: number, headers: Record<string, string>): InputMessage => ({ subject: 'x', data, headers, stream: 'B', seq, deliveryCount: 1 });
+    const headers = { [H.encoding]: 'ndjson', [H.source]: 'defender', [H.object]: 'bench', [H.ingestTime]: new Date().toISOString() };
+    const ctx = parserContext(defenderTables.DeviceNetworkEvents!, 'bench', undefined, defenderFamily, 'DeviceNetworkEvents');
+    const enrich = { geo: await GeoLookup.open(), domains: new DomainLookup(), tables: enrichmentByTable(allTables()) };
+    const events = packLines(lines)
+      .bodies.flatMap((e, i) => splitBatch(msg(e.body, i + 1, headers), defenderFamily))
+      .flatMap((m, i) => parseBatch(msg(m.data, i + 1, m.headers!), ctx))
+      .flatMap((m, i) => enrichBatch(msg(m.data, i + 1, m.headers!), enrich));
+    let k = 0;
+    for (const o of events) await js.publish(o.subject!, o.data, { headers: toNatsHeaders(o.headers!), msgID: `mem-${++k}` });
+    const tablePath = join(lakePath, 'silver', defenderTables.DeviceNetworkEvents!.name);
+    until = async () => {
+      if (!existsSync(join(tablePath, '_delta_log'))) return false;
+      const snap = await (await DeltaTable.open(tablePath)).snapshot();
+      return snap.files.reduce((n, f) => n + ((f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords : 0) ?? 0), 0) >= N;
+    };
+  } else if (service === 'enricher') {
     const msg = (data: Uint8Array, seq: number, headers: Record<string, string>): InputMessage => ({ subject: 'x', data, headers, stream: 'B', seq, deliveryCount: 1 });
     const headers = { [H.encoding]: 'ndjson', [H.source]: 'defender', [H.object]: 'bench', [H.ingestTime]: new Date().toISOString() };
     const ctx = parserContext(defenderTables.DeviceNetworkEvents!, 'bench', undefined, defenderFamily, 'DeviceNetworkEvents');
@@ -123,7 +153,7 @@ try {
   const end = procStatus(child.pid!);
   const heap = await heapOf();
   console.log(
-    `${service}: ${N} records (${values.destinations}${service === 'collector' ? `, ${values.files} files` : ''}) in ${((Date.now() - t0) / 1000).toFixed(1)} s wall, ` +
+    `${service}${values['node-flag']!.length ? ` [${values['node-flag']!.join(' ')}]` : ''}${values.env!.length ? ` [${values.env!.join(' ')}]` : ''}${values.set!.length ? ` [${values.set!.join(' ')}]` : ''}: ${N} records (${values.destinations}${service === 'collector' ? `, ${values.files} files` : ''}) in ${((Date.now() - t0) / 1000).toFixed(1)} s wall, ` +
       `${(end.cpu - ready.cpu).toFixed(2)} CPU s; RSS when ready ${ready.rss.toFixed(0)} MiB (${readyHeap}; peak ${ready.hwm.toFixed(0)}), ` +
       `after ${end.rss.toFixed(0)} MiB (${heap}), peak (VmHWM) ${end.hwm.toFixed(0)} MiB; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
