@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { AsnRangeTable } from './asnRanges.ts';
 import type { AsnInfo, CityInfo, IpInfo } from './geoTypes.ts';
 import { IP_SCOPES, parseIp, parseIPv4, scopeOfV4, type IpScope } from './ipScope.ts';
+import { IntLruCache } from './intLruCache.ts';
 import { LruCache } from './lruCache.ts';
 import { MmdbDatabase, type MmdbRole } from './mmdbDatabase.ts';
 
@@ -33,6 +34,26 @@ export type ReloadEvent =
   | { role: MmdbRole; path: string; ok: false; error: string };
 
 type CitySource = MmdbDatabase<CityInfo>;
+
+/**
+ * A City record and the results made for it with the last four AS records paired with it (most records are paired
+ * with one or a few), in fields rather than arrays: one object to reach, replaced round-robin.
+ */
+interface CityRecord {
+  city: CityInfo;
+  a0: AsnInfo | null;
+  i0: IpInfo | null;
+  a1: AsnInfo | null;
+  i1: IpInfo | null;
+  a2: AsnInfo | null;
+  i2: IpInfo | null;
+  a3: AsnInfo | null;
+  i3: IpInfo | null;
+  next: number;
+}
+
+/** City records whose entry is kept (per generation of the cache): bounded, the records themselves are memoised. */
+const CITY_RECORDS = 65_536;
 type AsnSource = MmdbDatabase<AsnInfo> | AsnRangeTable;
 
 const NO_CITY: CityInfo = Object.freeze({ country: null, city: null, latitude: null, longitude: null });
@@ -107,13 +128,18 @@ export class GeoLookup {
   /** Results by address text (IPv6, and IPv4 text that is not a plain dotted quad). */
   private readonly cache: LruCache<string, IpInfo>;
   /** Results by IPv4 number: no string is made or hashed for the common case. */
-  private readonly cacheV4: LruCache<number, IpInfo>;
+  private readonly cacheV4: IntLruCache<IpInfo>;
   /**
    * One shared IpInfo per (location record, AS record) pair: a million addresses map to far fewer pairs, so the
    * caches hold references, not a result object per address.
    */
   private combined = new Map<CityInfo, Map<AsnInfo, IpInfo>>();
   private combinedSize = 0;
+  /**
+   * Per City record (by its offset in the database): the record and the results last paired with it. The IPv4 path
+   * shares results through these (typed-array probes) rather than through the record memo and `combined` maps.
+   */
+  private readonly cityRecords: IntLruCache<CityRecord>;
   private city: WatchedFile<CitySource | null>;
   private asn: WatchedFile<AsnSource | null>;
   private timer: NodeJS.Timeout | undefined;
@@ -124,7 +150,8 @@ export class GeoLookup {
     this.city = city;
     this.asn = asn;
     this.cache = new LruCache(cacheSize);
-    this.cacheV4 = new LruCache(cacheSize);
+    this.cacheV4 = new IntLruCache(cacheSize);
+    this.cityRecords = new IntLruCache(CITY_RECORDS);
   }
 
   /**
@@ -140,6 +167,7 @@ export class GeoLookup {
       g.cacheV4.clear();
       g.combined = new Map();
       g.combinedSize = 0;
+      g.cityRecords.clear();
     };
     const cityPath = o.cityDatabase === undefined ? defaultCityDatabase() : o.cityDatabase;
     const asnPath = o.asnDatabase;
@@ -192,7 +220,7 @@ export class GeoLookup {
 
   /** The same for an IPv4 address as an unsigned 32-bit number (e.g. parsed straight from column bytes). */
   lookupV4(value: number): IpInfo {
-    const key = value | 0; // a small integer, not a heap number: cheaper to hash
+    const key = value | 0; // int32 keys in typed arrays
     const hit = this.cacheV4.get(key);
     if (hit) return hit;
     const scope = scopeOfV4(value);
@@ -201,7 +229,10 @@ export class GeoLookup {
     else {
       const asnDb = this.asn.current;
       const asn = (asnDb === null ? null : asnDb.kind === 'mmdb' ? asnDb.lookupV4(value) : asnDb.lookup(value)) ?? NO_ASN;
-      info = this.combine(this.city.current?.lookupV4(value) ?? NO_CITY, asn);
+      const cityDb = this.city.current;
+      const offset = cityDb ? cityDb.offsetV4(value) : -1;
+      if (offset >= 0) info = this.combineAt(cityDb!, offset, asn);
+      else info = this.combine(offset === -2 ? (cityDb!.lookupV4(value) ?? NO_CITY) : NO_CITY, asn);
     }
     this.cacheV4.set(key, info);
     return info;
@@ -217,6 +248,37 @@ export class GeoLookup {
     return this.combine(city, asn);
   }
 
+  /** combine() for the City record at `offset`, through the per-record entry. */
+  private combineAt(db: CitySource, offset: number, asn: AsnInfo): IpInfo {
+    const key = offset | 0;
+    let r = this.cityRecords.get(key);
+    if (!r) this.cityRecords.set(key, (r = { city: db.recordAt(offset), a0: null, i0: null, a1: null, i1: null, a2: null, i2: null, a3: null, i3: null, next: 0 }));
+    if (r.a0 === asn) return r.i0!;
+    if (r.a1 === asn) return r.i1!;
+    if (r.a2 === asn) return r.i2!;
+    if (r.a3 === asn) return r.i3!;
+    const info = pair(r.city, asn);
+    switch (r.next) {
+      case 0:
+        r.a0 = asn;
+        r.i0 = info;
+        break;
+      case 1:
+        r.a1 = asn;
+        r.i1 = info;
+        break;
+      case 2:
+        r.a2 = asn;
+        r.i2 = info;
+        break;
+      default:
+        r.a3 = asn;
+        r.i3 = info;
+    }
+    r.next = (r.next + 1) & 3;
+    return info;
+  }
+
   private combine(city: CityInfo, asn: AsnInfo): IpInfo {
     let byAsn = this.combined.get(city);
     if (!byAsn) {
@@ -229,10 +291,15 @@ export class GeoLookup {
     }
     let info = byAsn.get(asn);
     if (!info) {
-      info = Object.freeze({ scope: 'public', country: city.country, city: city.city, latitude: city.latitude, longitude: city.longitude, asn: asn.asn, asOrg: asn.asOrg });
+      info = pair(city, asn);
       byAsn.set(asn, info);
       this.combinedSize++;
     }
     return info;
   }
+}
+
+/** The result of a public address from its location and AS records. */
+function pair(city: CityInfo, asn: AsnInfo): IpInfo {
+  return Object.freeze({ scope: 'public', country: city.country, city: city.city, latitude: city.latitude, longitude: city.longitude, asn: asn.asn, asOrg: asn.asOrg });
 }

@@ -163,8 +163,17 @@ export function parseIPv6(s: string): bigint | null {
   return value;
 }
 
+/** First octets that no special range touches: their addresses are public without looking further. */
+const PUBLIC_FIRST_OCTET = new Uint8Array(256).fill(1);
+for (const r of v4Table) {
+  const lo = r.net >>> 24;
+  const hi = (r.net | (~r.mask >>> 0)) >>> 24;
+  PUBLIC_FIRST_OCTET.fill(0, lo, hi + 1);
+}
+
 /** Scope of an IPv4 address given as an unsigned 32-bit number. */
 export function scopeOfV4(v: number): IpScope {
+  if (PUBLIC_FIRST_OCTET[(v >>> 24) & 255] === 1 && v >= 0 && v <= 0xffffffff) return 'public';
   for (const r of v4Table) if (((v & r.mask) >>> 0) === r.net) return r.scope;
   return 'public';
 }

@@ -1,6 +1,8 @@
 // Reads only the few fields the enricher needs from a MaxMind DB data record, instead of materialising the whole
 // record (a GeoLite2-City record carries names in eight languages, subdivisions, postal codes …): the cold lookups
-// of distinct addresses were dominated by that decoding and its garbage. Format: MaxMind DB spec 2.0, data section.
+// of distinct addresses were dominated by that decoding and its garbage. city() reads a record in place without an
+// object per value and stops once it has what it needs; cityGeneric() is the plain reader it is tested against.
+// Format: MaxMind DB spec 2.0, data section.
 import type { AsnInfo, CityInfo } from './geoTypes.ts';
 
 // Data types of the MaxMind DB data section.
@@ -18,8 +20,31 @@ interface Ctrl {
   afterPointer?: number;
 }
 
+// Ids of the map keys city() looks for (0: any other key).
+const KEY_IDS = new Map(Object.entries({ country: 1, registered_country: 2, city: 3, location: 4, latitude: 5, longitude: 6, iso_code: 7, names: 8, en: 9 }));
+const K = { country: 1, registered: 2, city: 3, location: 4, latitude: 5, longitude: 6, isoCode: 7, names: 8, en: 9 } as const;
+/** Pointer hops followed for one value (the spec allows one; a cycle in a corrupt file must not loop forever). */
+const MAX_HOPS = 8;
+
 export class MmdbFieldReader {
   private readonly keys = new Map<number, string>();
+  /** Key ids (KEY_IDS) by the key's payload offset. */
+  private readonly keyIds = new Map<number, number>();
+  /**
+   * In front of keyIds, direct-mapped by the offset's low bits: a record's keys are a few shared strings, so almost
+   * every key is found here with one typed-array read.
+   */
+  private readonly keySlotAt = new Int32Array(1024).fill(-1);
+  private readonly keySlotId = new Uint8Array(1024);
+  /** city()'s memos of iso_code and names.en under shared (pointed-to) maps, by the map's offset. */
+  private readonly isoCodes = new Map<number, string | null>();
+  private readonly cityNames = new Map<number, string | null>();
+  // The value decoded last by decode(): type, size, payload offset, and the offset just after the pointer that led
+  // to it (-1 when not reached through a pointer). Fields, not an object per value: city() reads ~20 values.
+  private vType = 0;
+  private vSize = 0;
+  private vAt = 0;
+  private vAfter = -1;
   /** Strings under shared (pointed-to) maps by the map's offset; the path is fixed per call site. */
   private readonly sharedStrings = new Map<number, string | null>();
 
@@ -99,16 +124,20 @@ export class MmdbFieldReader {
   }
 
   private number(c: Ctrl): number | null {
-    switch (c.type) {
+    return this.numberAt(c.type, c.size, c.at);
+  }
+
+  private numberAt(type: number, size: number, at: number): number | null {
+    switch (type) {
       case T.Double:
-        return c.size === 8 ? this.db.readDoubleBE(c.at) : null;
+        return size === 8 ? this.db.readDoubleBE(at) : null;
       case T.Float:
-        return c.size === 4 ? this.db.readFloatBE(c.at) : null;
+        return size === 4 ? this.db.readFloatBE(at) : null;
       case T.Uint16:
       case T.Uint32:
-        return c.size === 0 ? 0 : this.db.readUIntBE(c.at, c.size);
+        return size === 0 ? 0 : this.db.readUIntBE(at, size);
       case T.Int32:
-        return c.size === 0 ? 0 : this.db.readIntBE(c.at, c.size);
+        return size === 0 ? 0 : this.db.readIntBE(at, size);
       default:
         return null;
     }
@@ -169,8 +198,177 @@ export class MmdbFieldReader {
     return out;
   }
 
-  /** Country (location, else registered), English city name and location of the record at `offset`. */
+  /** Decodes the control byte(s) of the value at `off` (following pointers) into vType, vSize, vAt, vAfter. */
+  private decode(off: number): void {
+    const db = this.db;
+    let c = db[off++]!;
+    let after = -1;
+    for (let hops = 0; c >> 5 === T.Pointer; hops++) {
+      if (hops === MAX_HOPS) throw new Error(`MaxMind DB: pointer loop at ${off - 1}`);
+      const ss = (c >> 3) & 3;
+      const v = c & 7;
+      let p: number;
+      let len: number;
+      if (ss === 0) {
+        p = (v << 8) | db[off]!;
+        len = 1;
+      } else if (ss === 1) {
+        p = ((v << 16) | (db[off]! << 8) | db[off + 1]!) + 2048;
+        len = 2;
+      } else if (ss === 2) {
+        p = ((v << 24) | (db[off]! << 16) | (db[off + 1]! << 8) | db[off + 2]!) + 526336;
+        len = 3;
+      } else {
+        p = db.readUInt32BE(off);
+        len = 4;
+      }
+      if (after < 0) after = off + len; // the outermost pointer, as ctrl() does
+      off = this.dataStart + p;
+      c = db[off++]!;
+    }
+    let type = c >> 5;
+    if (type === 0) type = 7 + db[off++]!;
+    let size = c & 0x1f;
+    if (size === 29) size = 29 + db[off++]!;
+    else if (size === 30) {
+      size = 285 + db.readUInt16BE(off);
+      off += 2;
+    } else if (size === 31) {
+      size = 65821 + db.readUIntBE(off, 3);
+      off += 3;
+    }
+    this.vType = type;
+    this.vSize = size;
+    this.vAt = off;
+    this.vAfter = after;
+  }
+
+  /** Offset just after the value decoded last (decodes further values to skip a map or array in place). */
+  private skip(): number {
+    return this.vAfter >= 0 ? this.vAfter : this.skipValue(this.vType, this.vSize, this.vAt);
+  }
+
+  private skipValue(type: number, size: number, at: number): number {
+    if (type === T.Map || type === T.Array) {
+      let o = at;
+      const n = type === T.Map ? 2 * size : size;
+      for (let i = 0; i < n; i++) {
+        this.decode(o);
+        o = this.skip();
+      }
+      return o;
+    }
+    return type === T.Boolean || type === T.EndMarker ? at : at + size;
+  }
+
+  /** The id (KEY_IDS, 0 for others) of the map key decoded last; 0 when it is not a string. */
+  private keyId(): number {
+    if (this.vType !== T.Utf8) return 0;
+    const at = this.vAt;
+    const slot = at & 1023;
+    if (this.keySlotAt[slot] === at) return this.keySlotId[slot]!;
+    let id = this.keyIds.get(at);
+    if (id === undefined) {
+      id = KEY_IDS.get(this.db.toString('utf8', at, at + this.vSize)) ?? 0;
+      if (this.keyIds.size < 100_000) this.keyIds.set(at, id);
+    }
+    this.keySlotAt[slot] = at;
+    this.keySlotId[slot] = id;
+    return id;
+  }
+
+  /** In the map decoded last, the value of the key with this id becomes the decoded value; false when absent. */
+  private find(id: number): boolean {
+    if (this.vType !== T.Map) return false;
+    let o = this.vAt;
+    const size = this.vSize;
+    for (let i = 0; i < size; i++) {
+      this.decode(o);
+      const k = this.keyId();
+      o = this.skip();
+      this.decode(o);
+      if (k === id) return true;
+      o = this.skip();
+    }
+    return false;
+  }
+
+  /** The decoded value as a string, or null when it is not one. */
+  private text(): string | null {
+    return this.vType === T.Utf8 ? this.db.toString('utf8', this.vAt, this.vAt + this.vSize) : null;
+  }
+
+  /**
+   * A string under the decoded value: its iso_code (path 0) or names.en (path 1). Country and city maps are shared
+   * by many records and reached through pointers, so the answer is remembered per pointed-to offset.
+   */
+  private sharedText(path: 0 | 1): string | null {
+    // Country codes in a map of their own: a few hundred entries that stay in cache, apart from the city names.
+    const memos = path === 0 ? this.isoCodes : this.cityNames;
+    const at = this.vAt;
+    const viaPointer = this.vAfter >= 0;
+    const memo = viaPointer ? memos.get(at) : undefined;
+    if (memo !== undefined) return memo;
+    const out = (path === 0 ? this.find(K.isoCode) : this.find(K.names) && this.find(K.en)) ? this.text() : null;
+    if (viaPointer && memos.size < 1_000_000) memos.set(at, out);
+    return out;
+  }
+
+  /**
+   * Country (location, else registered), English city name and location of the record at `offset`. Reads the
+   * record's map in place, and stops once country, city and location are known (the subdivisions, postal code and
+   * names in other languages that follow are not walked).
+   */
   city(offset: number): CityInfo {
+    let country: string | null = null;
+    let registered: string | null = null;
+    let city: string | null = null;
+    let latitude: number | null = null;
+    let longitude: number | null = null;
+    this.decode(offset);
+    if (this.vType === T.Map) {
+      let o = this.vAt;
+      const size = this.vSize;
+      let haveCity = false;
+      let haveLocation = false;
+      for (let i = 0; i < size; i++) {
+        this.decode(o);
+        const k = this.keyId();
+        o = this.skip();
+        this.decode(o);
+        const type = this.vType;
+        const vSize = this.vSize;
+        const at = this.vAt;
+        const after = this.vAfter;
+        if (k === K.country) country = this.sharedText(0);
+        else if (k === K.registered) registered = this.sharedText(0);
+        else if (k === K.city) {
+          city = this.sharedText(1);
+          haveCity = true;
+        } else if (k === K.location) {
+          haveLocation = true;
+          if (type === T.Map) {
+            let q = at;
+            for (let j = 0; j < vSize; j++) {
+              this.decode(q);
+              const lk = this.keyId();
+              q = this.skip();
+              this.decode(q);
+              if (lk === K.latitude) latitude = this.numberAt(this.vType, this.vSize, this.vAt);
+              else if (lk === K.longitude) longitude = this.numberAt(this.vType, this.vSize, this.vAt);
+              q = this.skip();
+            }
+          }
+        }
+        if (country !== null && haveCity && haveLocation) break;
+        o = after >= 0 ? after : this.skipValue(type, vSize, at);
+      }
+    }
+    return Object.freeze({ country: country ?? registered, city, latitude, longitude });
+  }
+
+  /** city() by the generic reader (ctrl objects, every entry walked): the reference the tests compare city() with. */
+  cityGeneric(offset: number): CityInfo {
     let country: string | null = null;
     let registered: string | null = null;
     let city: string | null = null;

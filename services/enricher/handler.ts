@@ -8,10 +8,10 @@ import { arrowType, decodeIpc, encodeIpc } from '@sluice/columnar';
 import type { DomainInfo, DomainLookup } from '@sluice/domains';
 import { parseIp, parseIPv4Bytes, scopeOfV4, type GeoLookup, type IpInfo, type IpScope } from '@sluice/geoip';
 import { attributeColumn, type AttributionCounts, type AttributionInput } from './attribution.ts';
-import { joinStream, readIpcStream, readTimeColumnMs, readUtf8Raw, spliceBatch, stringsOfRaw, timesMsOfColumn, unitMsOf, type RawUtf8, type SplicedBatch } from './ipcSplice.ts';
+import { joinStream, readIpcStream, readTimeColumnMs, readUtf8Raw, spliceBatch, stringsOfRaw, timesMsOfColumn, unitMsOf, type OutColumn, type RawUtf8, type SplicedBatch } from './ipcSplice.ts';
 import { eventPartitionOf, H, NonRetryableError, subjects, type InputMessage, type OutputMessage } from '@sluice/runtime';
 import type { IntervalIndex } from '@sluice/attribution';
-import { attributionColumnNames, domainColumnNames, geoColumnNames, hasEnrichment, type ColumnType, type TableDefinition, type TableEnrichment } from '@sluice/tables';
+import { attributionColumnNames, domainColumnNames, geoColumnNames, hasEnrichment, type TableDefinition, type TableEnrichment } from '@sluice/tables';
 
 export interface EnrichOptions {
   /** GeoIP databases; null: only the address scope is filled. */
@@ -44,10 +44,29 @@ export interface TableAttribution extends AttributionInput {
   eventTime: string | undefined;
 }
 
+/** An output column: its values as typed arrays, made into IPC body buffers or an apache-arrow Data as needed. */
 interface OutputColumn {
   name: string;
-  type: ColumnType;
-  data: Data;
+  type: 'string' | 'double' | 'long';
+  length: number;
+  nullCount: number;
+  /** Null when no value is null. */
+  validity: Uint8Array | null;
+  /** Utf8 only. */
+  offsets: Int32Array | null;
+  values: Uint8Array | Float64Array | BigInt64Array;
+}
+
+const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const NO_BYTES = new Uint8Array(0);
+
+function outColumn(c: OutputColumn): OutColumn {
+  const validity = c.nullCount > 0 && c.validity ? c.validity : NO_BYTES;
+  return { kind: c.type, length: c.length, nullCount: c.nullCount, buffers: c.offsets ? [validity, bytesOf(c.offsets), bytesOf(c.values)] : [validity, bytesOf(c.values)] };
+}
+
+function dataOf(c: OutputColumn): Data {
+  return mk({ type: arrowType(c.type), length: c.length, nullBitmap: c.validity ?? undefined, nullCount: c.nullCount, valueOffsets: c.offsets ?? undefined, data: c.values });
 }
 
 /** A Utf8 child's buffers, validity realigned to row 0 (apache-arrow slices the offsets of a sliced child, not its bitmap). */
@@ -60,41 +79,70 @@ function rawOf(data: Data | undefined, n: number): RawUtf8 | undefined {
   return { length: n, validity, offsets: d.valueOffsets, data: Buffer.from(values.buffer, values.byteOffset, values.byteLength) };
 }
 
-function validity(n: number, isNull: (i: number) => boolean): { nullBitmap: Uint8Array | undefined; nullCount: number } {
-  let nullCount = 0;
-  let bitmap: Uint8Array | undefined;
-  for (let i = 0; i < n; i++) {
-    if (isNull(i)) {
-      if (!bitmap) bitmap = new Uint8Array((n + 7) >> 3).fill(0xff);
-      bitmap[i >> 3]! &= ~(1 << (i & 7));
-      nullCount++;
-    }
-  }
-  return { nullBitmap: bitmap, nullCount };
-}
-
 function mk(props: Record<string, unknown>): Data {
   return makeData(props as never) as Data;
 }
 
-function utf8Data(values: (string | null)[]): Data {
-  const n = values.length;
-  let bound = 0;
-  for (let i = 0; i < n; i++) bound += (values[i]?.length ?? 0) * 3;
-  const bytes = Buffer.allocUnsafe(bound);
+/** Row i null: its validity bit cleared in a bitmap made on the first null, all bits (the trailing ones too) set. */
+function clearBit(bitmap: Uint8Array | null, n: number, i: number): Uint8Array {
+  const b = bitmap ?? new Uint8Array((n + 7) >> 3).fill(0xff);
+  b[i >> 3]! &= ~(1 << (i & 7));
+  return b;
+}
+
+/**
+ * A Utf8 column of `values` (null where null). The values are joined and encoded with one call; the offsets are the
+ * cumulative lengths, in characters for ASCII values (the common case) and in UTF-8 bytes for the others.
+ */
+function utf8Column(name: string, values: readonly (string | null)[], n: number): OutputColumn {
   const offsets = new Int32Array(n + 1);
-  let pos = 0;
+  let validity: Uint8Array | null = null;
+  let nullCount = 0;
+  let chars = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (v) pos += v.length < 32 && isAscii(v) ? bytes.write(v, pos, 'latin1') : bytes.write(v, pos, 'utf8');
-    offsets[i + 1] = pos;
+    if (v === null || v === undefined) {
+      validity ??= new Uint8Array((n + 7) >> 3).fill(0xff);
+      validity[i >> 3]! &= ~(1 << (i & 7));
+      nullCount++;
+    } else chars += v.length;
+    offsets[i + 1] = chars;
   }
-  return mk({ type: arrowType('string'), length: n, ...validity(n, (i) => values[i] === null), valueOffsets: offsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, pos) });
+  if (chars === 0) return { name, type: 'string', length: n, nullCount, validity, offsets, values: NO_BYTES };
+  const joined = values.join('');
+  const size = Buffer.byteLength(joined, 'utf8');
+  const bytes = Buffer.allocUnsafe(size);
+  bytes.write(joined, 0, 'utf8');
+  if (size !== chars) {
+    // Some value is not ASCII: offsets in bytes, value by value.
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v) pos += isAscii(v) ? v.length : Buffer.byteLength(v, 'utf8');
+      offsets[i + 1] = pos;
+    }
+    // Lone surrogates at the seams of two values would encode differently joined: then each value on its own.
+    if (pos !== size) return { name, type: 'string', length: n, nullCount, validity, offsets, values: writeEach(values, n, offsets) };
+  }
+  return { name, type: 'string', length: n, nullCount, validity, offsets, values: new Uint8Array(bytes.buffer, bytes.byteOffset, size) };
 }
 
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
   return true;
+}
+
+function writeEach(values: readonly (string | null)[], n: number, offsets: Int32Array): Uint8Array {
+  let bound = 0;
+  for (let i = 0; i < n; i++) bound += (values[i]?.length ?? 0) * 3;
+  const bytes = Buffer.allocUnsafe(bound);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v) pos += bytes.write(v, pos, 'utf8');
+    offsets[i + 1] = pos;
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, pos);
 }
 
 const SCOPE_ONLY = new Map<IpScope, IpInfo>();
@@ -141,55 +189,19 @@ function geoInfos(ips: RawUtf8, geo: GeoLookup | null): (IpInfo | null)[] {
   return infos;
 }
 
-type StringField = 'scope' | 'country' | 'city' | 'asOrg';
-
-/** A Utf8 column of one string field of the results (null where the result or the field is null). */
-function utf8Field(infos: readonly (IpInfo | null)[], field: StringField): Data {
-  const n = infos.length;
-  let bound = 0;
-  for (let i = 0; i < n; i++) bound += (infos[i]?.[field]?.length ?? 0) * 3;
-  const bytes = Buffer.allocUnsafe(bound);
-  const offsets = new Int32Array(n + 1);
-  let bitmap: Uint8Array | undefined;
-  let nullCount = 0;
-  let pos = 0;
-  let last: string | null = null;
-  let lastAt = 0;
-  let lastLen = 0;
-  for (let i = 0; i < n; i++) {
-    const v = infos[i]?.[field] ?? null;
-    if (v === null) {
-      if (!bitmap) bitmap = new Uint8Array((n + 7) >> 3).fill(0xff);
-      bitmap[i >> 3]! &= ~(1 << (i & 7));
-      nullCount++;
-    } else if (v === last) {
-      // Same string as the previous row: copy its bytes instead of encoding it again.
-      bytes.copyWithin(pos, lastAt, lastAt + lastLen);
-      pos += lastLen;
-    } else {
-      last = v;
-      lastAt = pos;
-      pos += v.length < 32 && isAscii(v) ? bytes.write(v, pos, 'latin1') : bytes.write(v, pos, 'utf8');
-      lastLen = pos - lastAt;
-    }
-    offsets[i + 1] = pos;
-  }
-  return mk({ type: arrowType('string'), length: n, nullBitmap: bitmap, nullCount, valueOffsets: offsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, pos) });
-}
-
 /** A double or int64 column of one numeric field of the results; int64 written as two 32-bit halves, no BigInt. */
-function numberField(infos: readonly (IpInfo | null)[], field: 'latitude' | 'longitude' | 'asn'): Data {
+function numberField(name: string, infos: readonly (IpInfo | null)[], field: 'latitude' | 'longitude' | 'asn'): OutputColumn {
   const n = infos.length;
   const long = field === 'asn';
   const f64 = long ? null : new Float64Array(n);
   const i32 = long ? new Int32Array(n * 2) : null;
-  let bitmap: Uint8Array | undefined;
+  let validity: Uint8Array | null = null;
   let nullCount = 0;
   for (let i = 0; i < n; i++) {
-    const v = infos[i]?.[field] ?? null;
+    const info = infos[i];
+    const v = info ? info[field] : null;
     if (v === null) {
-      if (!bitmap) bitmap = new Uint8Array((n + 7) >> 3).fill(0xff);
-      bitmap[i >> 3]! &= ~(1 << (i & 7));
+      validity = clearBit(validity, n, i);
       nullCount++;
     } else if (f64) f64[i] = v;
     else {
@@ -199,27 +211,40 @@ function numberField(infos: readonly (IpInfo | null)[], field: 'latitude' | 'lon
       i32![2 * i + 1] = hi;
     }
   }
-  const values = f64 ?? new BigInt64Array(i32!.buffer);
-  return mk({ type: arrowType(long ? 'long' : 'double'), length: n, nullBitmap: bitmap, nullCount, data: values });
+  return { name, type: long ? 'long' : 'double', length: n, nullCount, validity, offsets: null, values: f64 ?? new BigInt64Array(i32!.buffer) };
 }
 
 function geoOutputs(column: string, ips: RawUtf8 | undefined, n: number, geo: GeoLookup | null): OutputColumn[] {
   const infos: (IpInfo | null)[] = ips ? geoInfos(ips, geo) : new Array<IpInfo | null>(n).fill(null);
   const names = geoColumnNames(column);
+  const scope = new Array<string | null>(n);
+  const country = new Array<string | null>(n);
+  const city = new Array<string | null>(n);
+  const asOrg = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const info = infos[i];
+    if (info) {
+      scope[i] = info.scope;
+      country[i] = info.country;
+      city[i] = info.city;
+      asOrg[i] = info.asOrg;
+    } else scope[i] = country[i] = city[i] = asOrg[i] = null;
+  }
   return [
-    { name: names.scope, type: 'string', data: utf8Field(infos, 'scope') },
-    { name: names.country, type: 'string', data: utf8Field(infos, 'country') },
-    { name: names.city, type: 'string', data: utf8Field(infos, 'city') },
-    { name: names.latitude, type: 'double', data: numberField(infos, 'latitude') },
-    { name: names.longitude, type: 'double', data: numberField(infos, 'longitude') },
-    { name: names.asn, type: 'long', data: numberField(infos, 'asn') },
-    { name: names.asOrg, type: 'string', data: utf8Field(infos, 'asOrg') },
+    utf8Column(names.scope, scope, n),
+    utf8Column(names.country, country, n),
+    utf8Column(names.city, city, n),
+    numberField(names.latitude, infos, 'latitude'),
+    numberField(names.longitude, infos, 'longitude'),
+    numberField(names.asn, infos, 'asn'),
+    utf8Column(names.asOrg, asOrg, n),
   ];
 }
 
 function domainOutputs(column: string, values: (string | null)[], domains: DomainLookup | null): OutputColumn[] {
   const n = values.length;
-  const infos = new Array<DomainInfo | null>(n);
+  const registered = new Array<string | null>(n);
+  const suffix = new Array<string | null>(n);
   let last: string | null = null;
   let lastInfo: DomainInfo | null = null;
   for (let i = 0; i < n; i++) {
@@ -228,13 +253,11 @@ function domainOutputs(column: string, values: (string | null)[], domains: Domai
       last = v;
       lastInfo = domains ? domains.lookup(v) : null;
     }
-    infos[i] = lastInfo;
+    registered[i] = lastInfo ? lastInfo.registeredDomain : null;
+    suffix[i] = lastInfo ? lastInfo.publicSuffix : null;
   }
   const names = domainColumnNames(column);
-  return [
-    { name: names.registeredDomain, type: 'string', data: utf8Data(infos.map((x) => x?.registeredDomain ?? null)) },
-    { name: names.publicSuffix, type: 'string', data: utf8Data(infos.map((x) => x?.publicSuffix ?? null)) },
-  ];
+  return [utf8Column(names.registeredDomain, registered, n), utf8Column(names.publicSuffix, suffix, n)];
 }
 
 /** The batch with the output columns put in place of same-named columns, or appended; all other buffers reused. */
@@ -248,10 +271,10 @@ function withColumns(batch: RecordBatch, outputs: OutputColumn[]): RecordBatch {
     if (i === undefined) {
       index.set(o.name, fields.length);
       fields.push(field);
-      children.push(o.data);
+      children.push(dataOf(o));
     } else {
       fields[i] = field;
-      children[i] = o.data;
+      children[i] = dataOf(o);
     }
   }
   const schema = new Schema(fields, batch.schema.metadata);
@@ -297,14 +320,20 @@ export function enrichTable(table: Table, enrich: TableEnrichment | undefined, g
   return new Table(batches[0]!.schema, batches);
 }
 
+/** A Utf8 column of n nulls (validity as clearBit leaves it: the bits past n stay set). */
+function nullColumn(name: string, n: number): OutputColumn {
+  const validity = n > 0 ? new Uint8Array((n + 7) >> 3) : null;
+  if (validity && n % 8 !== 0) validity[validity.length - 1] = (0xff << (n % 8)) & 0xff;
+  return { name, type: 'string', length: n, nullCount: n, validity, offsets: new Int32Array(n + 1), values: NO_BYTES };
+}
+
 function attributionOutputs(column: string, ips: (string | null)[], times: (number | null)[] | undefined, attr: TableAttribution | undefined): OutputColumn[] {
-  const a = attributeColumn(ips, times, attr);
   const names = attributionColumnNames(column);
-  return [
-    { name: names.user, type: 'string', data: utf8Data(a.user) },
-    { name: names.mac, type: 'string', data: utf8Data(a.mac) },
-    { name: names.hostname, type: 'string', data: utf8Data(a.hostname) },
-  ];
+  const n = ips.length;
+  // No index (attribution off) or no event times: nothing is looked up, every value is null.
+  if (!attr?.index || !times) return [nullColumn(names.user, n), nullColumn(names.mac, n), nullColumn(names.hostname, n)];
+  const a = attributeColumn(ips, times, attr);
+  return [utf8Column(names.user, a.user, n), utf8Column(names.mac, a.mac, n), utf8Column(names.hostname, a.hostname, n)];
 }
 
 function outputsFor(
@@ -351,10 +380,10 @@ export function enrichIpc(bytes: Uint8Array, enrich: TableEnrichment, geo: GeoLo
   const out: SplicedBatch[] = [];
   let rows = 0;
   for (const b of s.batches) {
-    const n = b.header.length;
+    const n = b.length;
     const times = () => (attr?.eventTime ? readTimeColumnMs(s, b, attr.eventTime) : undefined);
     const outputs = outputsFor(enrich, (c) => readUtf8Raw(s, b, c), false, times, n, geo, domains, attr);
-    const spliced = spliceBatch(s, b, new Map(outputs.map((o) => [o.name, o.data])));
+    const spliced = spliceBatch(s, b, new Map(outputs.map((o) => [o.name, outColumn(o)])));
     if (!spliced) return null;
     out.push(spliced);
     rows += n;
