@@ -1,30 +1,26 @@
-// gatherColumn (rows of one partition copied straight from the Arrow chunks) against the reference path it
-// replaces, flattenColumn + takeRows: same values, validity and offsets for every chunk layout and input type.
-import { Bool, DateMillisecond, Dictionary, Float32, Int16, Int32, LargeUtf8, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+// The rows of one data file copied straight from the Arrow chunks into its IPC stream (fileIpc.ts) against the
+// reference path, flattenColumn + takeRows: same bytes and stats for every chunk layout and input type.
+import { Bool, DateMillisecond, Dictionary, Float32, Int16, Int32, LargeUtf8, tableToIPC, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { flattenColumn, gatherColumn, takeRows, type FlatColumn } from './arrowColumns.ts';
+import { directGather, flattenColumn, takeRows } from './arrowColumns.ts';
+import { arrowTable } from './dataFile.ts';
+import { encodeFileIpc } from './fileIpc.ts';
+import { computeStats } from './stats.ts';
 import type { DeltaType } from './schema.ts';
 import { ALL_TYPES, arrowOf, type TestRow } from './testSupport.ts';
 
-/** Plain arrays of a FlatColumn, so two columns compare by content whatever their buffers. */
-function plain(c: FlatColumn): unknown {
-  // No validity bytes and all ones mean the same: every row present.
-  const valid = c.valid && c.valid.includes(0) ? Array.from(c.valid) : null;
-  switch (c.kind) {
-    case 'utf8':
-      return { kind: c.kind, valid, offsets: Array.from(c.offsets), bytes: Array.from(c.bytes.subarray(0, c.offsets[c.length])) };
-    case 'map':
-      return { kind: c.kind, valid, offsets: Array.from(c.offsets), keys: plain(c.keys), values: plain(c.values) };
-    default:
-      return { kind: c.kind, valid, values: Array.from(c.values as ArrayLike<unknown>) };
-  }
-}
-
+/**
+ * Rows `idx` of `vec` as a one-column file, gathered straight from the chunks (fileIpc.ts) where the chunk type
+ * allows, against the reference path flattenColumn + takeRows → apache-arrow table → tableToIPC: same IPC bytes
+ * and the same stats.
+ */
 function expectSame(type: DeltaType, vec: Vector, idx: number[]): void {
   const rows = Uint32Array.from(idx);
-  const got = gatherColumn(type, vec, rows, () => flattenColumn('c', type, vec));
-  expect(got.length).toBe(idx.length);
-  expect(plain(got)).toEqual(plain(takeRows(flattenColumn('c', type, vec), rows)));
+  const ref = [{ name: 'c', type, nullable: true, data: takeRows(flattenColumn('c', type, vec), rows) }];
+  const source = directGather(type, vec.type as DataType) ? { vector: vec, rows } : { flat: ref[0]!.data };
+  const got = encodeFileIpc([{ name: 'c', type, nullable: true, source }], idx.length);
+  expect(Buffer.from(got.ipc).equals(Buffer.from(tableToIPC(arrowTable(ref, idx.length), 'stream')))).toBe(true);
+  expect(got.stats).toEqual(computeStats(idx.length, ref));
 }
 
 const rowsOf = (k: number): TestRow[] =>
@@ -40,7 +36,7 @@ const rowsOf = (k: number): TestRow[] =>
     p: n % 2 ? 'a' : 'b',
   }));
 
-describe('gatherColumn', () => {
+describe('rows of one file gathered from the Arrow chunks', () => {
   // Three chunks of different lengths, the middle one sliced (offsets into shared buffers, bitmaps mid-byte).
   const rows = rowsOf(40);
   const whole = arrowOf(ALL_TYPES, rows);
@@ -79,14 +75,13 @@ describe('gatherColumn', () => {
     expectSame(type, vec, [2]);
   });
 
-  it('uses the flattened fallback only for chunk types it cannot copy directly', () => {
-    let calls = 0;
-    const count = (vec: Vector, type: DeltaType) => () => (calls++, flattenColumn('c', type, vec));
-    const utf8 = data.getChild('s')!;
-    gatherColumn('string', utf8, Uint32Array.of(1, 2), count(utf8, 'string'));
-    expect(calls).toBe(0);
-    const large = vectorFromArray(['a', 'b'], new LargeUtf8()) as Vector;
-    gatherColumn('string', large, Uint32Array.of(1), count(large, 'string'));
-    expect(calls).toBe(1);
+  it('gathers directly only the chunk types it can copy as they are', () => {
+    expect(directGather('string', new Utf8())).toBe(true);
+    expect(directGather('string', new LargeUtf8())).toBe(false);
+    expect(directGather('string', new Dictionary(new Utf8(), new Int32()))).toBe(false);
+    expect(directGather('timestamp', new TimestampMillisecond())).toBe(false);
+    expect(directGather('date', new DateMillisecond())).toBe(false);
+    expect(directGather('long', new Int32())).toBe(false);
+    expect(directGather('integer', new Int16())).toBe(true);
   });
 });

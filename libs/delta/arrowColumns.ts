@@ -263,7 +263,7 @@ export function valueAt(c: FlatColumn, i: number): CellValue {
 }
 
 /** Values up to this many bytes are copied byte by byte in takeRows (longer ones with one TypedArray.set). */
-const SHORT_COPY = 48;
+export const SHORT_COPY = 48;
 
 /** The rows at `idx`, in that order. */
 export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
@@ -343,112 +343,10 @@ export function takeRows(c: FlatColumn, idx: Uint32Array): FlatColumn {
 }
 
 /**
- * Rows `idx` (ascending) of `vector`, gathered straight from its Arrow chunks into a new FlatColumn: one copy,
- * where flattenColumn + takeRows made two. Chunk types without a direct gather (Date64, LargeUtf8, dictionaries,
- * maps...) go through `fallback` (the flattened column, computed once by the caller) and takeRows. The type must
- * already have been accepted for `type` (see accepts).
+ * Chunk types whose rows fileIpc.ts gathers straight from the Arrow chunks into a file (the rest: flattenColumn,
+ * then takeRows per file).
  */
-export function gatherColumn(type: DeltaType, vector: Vector, idx: Uint32Array, fallback: () => FlatColumn): FlatColumn {
-  const at = vector.type as DataType;
-  if (!directGather(type, at)) return takeRows(fallback(), idx);
-  const n = idx.length;
-  const runs = chunkRuns(vector.data, idx);
-  // Data.nullCount is cached per chunk; Vector.nullCount sums every chunk again on each call.
-  const valid = runs.some((r) => r.d.nullCount > 0) ? gatherValid(runs, idx, n) : null;
-  // Plain loops over the runs (no callbacks): the inner loops keep everything in locals.
-  switch (type) {
-    case 'long':
-    case 'timestamp': {
-      const values = new BigInt64Array(n);
-      const to = new Int32Array(values.buffer);
-      for (const { d, j0, j1, base } of runs) {
-        const src = d.values as BigInt64Array;
-        // Copied as 32-bit halves: reading a BigInt64Array element allocates a BigInt.
-        const from = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
-        for (let j = j0; j < j1; j++) {
-          const r = (idx[j]! - base) * 2;
-          to[2 * j] = from[r]!;
-          to[2 * j + 1] = from[r + 1]!;
-        }
-      }
-      return { kind: 'int64', length: n, valid, values };
-    }
-    case 'integer':
-    case 'date': {
-      const values = new Int32Array(n);
-      for (const { d, j0, j1, base } of runs) {
-        const src = d.values as Int32Array | Int16Array | Int8Array;
-        for (let j = j0; j < j1; j++) values[j] = src[idx[j]! - base]!;
-      }
-      return { kind: 'int32', length: n, valid, values };
-    }
-    case 'double': {
-      const values = new Float64Array(n);
-      for (const { d, j0, j1, base } of runs) {
-        const src = d.values as Float64Array | Float32Array;
-        for (let j = j0; j < j1; j++) values[j] = src[idx[j]! - base]!;
-      }
-      return { kind: 'float64', length: n, valid, values };
-    }
-    case 'boolean': {
-      const values = new Uint8Array(n);
-      for (const { d, j0, j1, base } of runs) {
-        const bits = d.values as Uint8Array;
-        const off = d.offset - base;
-        for (let j = j0; j < j1; j++) {
-          const bit = off + idx[j]!;
-          values[j] = (bits[bit >> 3]! >> (bit & 7)) & 1;
-        }
-      }
-      return { kind: 'bool', length: n, valid, values };
-    }
-    case 'string':
-      return gatherUtf8(runs, idx, n, valid);
-    case 'map':
-      return takeRows(fallback(), idx);
-  }
-}
-
-/** Utf8 rows in two passes: offsets (and the total size), then the bytes. */
-function gatherUtf8(runs: ChunkRun[], idx: Uint32Array, n: number, valid: Uint8Array | null): Utf8Column {
-  const offsets = new Int32Array(n + 1);
-  let total = 0;
-  for (const { d, j0, j1, base } of runs) {
-    // A chunk of nulls only (a column no row of it has): no bytes, offsets stay put.
-    if (d.nullCount === d.length) {
-      offsets.fill(total, j0 + 1, j1 + 1);
-      continue;
-    }
-    const vo = d.valueOffsets as Int32Array;
-    for (let j = j0; j < j1; j++) {
-      const r = idx[j]! - base;
-      total += vo[r + 1]! - vo[r]!;
-      offsets[j + 1] = total;
-    }
-  }
-  const bytes = Buffer.allocUnsafeSlow(total);
-  for (const { d, j0, j1, base } of runs) {
-    if (d.nullCount === d.length) continue;
-    const vo = d.valueOffsets as Int32Array;
-    const values = d.values as Uint8Array;
-    const src = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    for (let j = j0; j < j1; ) {
-      // A run of consecutive rows is one contiguous byte range.
-      let k = j + 1;
-      while (k < j1 && idx[k] === idx[k - 1]! + 1) k++;
-      const start = vo[idx[j]! - base]!;
-      const end = vo[idx[k - 1]! - base + 1]!;
-      // Short ranges (most columns) by a byte loop; longer ones natively (Buffer.copy: no subarray per value).
-      if (end - start > SHORT_COPY) src.copy(bytes, offsets[j]!, start, end);
-      else for (let b = start, t = offsets[j]!; b < end; b++, t++) bytes[t] = src[b]!;
-      j = k;
-    }
-  }
-  return { kind: 'utf8', length: n, valid, offsets, bytes };
-}
-
-/** Chunk types gatherColumn copies directly (the rest: flattenColumn + takeRows). */
-function directGather(type: DeltaType, at: DataType): boolean {
+export function directGather(type: DeltaType, at: DataType): boolean {
   switch (type) {
     case 'long':
       return DataType.isInt(at) && at.bitWidth === 64;
@@ -470,14 +368,14 @@ function directGather(type: DeltaType, at: DataType): boolean {
 }
 
 /** The rows idx[j0..j1) (ascending) that fall in chunk `d`, whose first row is `base`. */
-interface ChunkRun {
+export interface ChunkRun {
   d: Data;
   j0: number;
   j1: number;
   base: number;
 }
 
-function chunkRuns(chunks: readonly Data[], idx: Uint32Array): ChunkRun[] {
+export function chunkRuns(chunks: readonly Data[], idx: Uint32Array): ChunkRun[] {
   const runs: ChunkRun[] = [];
   const n = idx.length;
   let j = 0;
@@ -492,23 +390,6 @@ function chunkRuns(chunks: readonly Data[], idx: Uint32Array): ChunkRun[] {
     base = end;
   }
   return runs;
-}
-
-/** One byte per gathered row from the chunks' validity bitmaps (1 = present). */
-function gatherValid(runs: ChunkRun[], idx: Uint32Array, n: number): Uint8Array {
-  const valid = new Uint8Array(n);
-  for (const { d, j0, j1, base } of runs) {
-    const bm = d.nullBitmap;
-    if (d.nullCount === 0 || !bm || bm.length === 0) valid.fill(1, j0, j1);
-    else if (d.nullCount < d.length) {
-      const off = d.offset - base;
-      for (let k = j0; k < j1; k++) {
-        const bit = off + idx[k]!;
-        valid[k] = (bm[bit >> 3]! >> (bit & 7)) & 1;
-      }
-    }
-  }
-  return valid;
 }
 
 /** A column of `n` nulls of Delta `type` (a nullable column absent from the input or from an older file). */

@@ -1,14 +1,15 @@
-// Writing one data file: flat columns → zstd Parquet under its Hive partition directory, and the `add`
+// Writing one data file: flat or gathered columns → zstd Parquet under its Hive partition directory, and the `add`
 // action describing it (URI path, partition values, size, mtime, exact stats). Shared by append and optimize.
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@sluice/storage';
 import { Field, makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
 import type { AddFile } from './actions.ts';
 import { toArrowData, type FlatColumn } from './arrowColumns.ts';
-import { encodeParquet } from './parquetFile.ts';
+import { encodeFileIpc, type FileColumn } from './fileIpc.ts';
+import { encodeParquetIpc } from './parquetFile.ts';
 import { encodePathAsUri, partitionDir } from './partitionPath.ts';
 import { deltaArrowType, type DeltaColumn } from './schema.ts';
-import { computeStats, statsJson } from './stats.ts';
+import { statsJson } from './stats.ts';
 
 export type DataColumn = DeltaColumn & { data: FlatColumn };
 
@@ -22,7 +23,7 @@ export interface WrittenFile {
  * Writes `dataCols` (the non-partition columns, schema order, `numRows` rows) as a new file in the partition
  * directory of `values`. Written straight to its final, unique key: no snapshot references it until a commit does.
  */
-export async function writeDataFile(
+export function writeDataFile(
   store: ObjectStore,
   partitionColumns: string[],
   values: Record<string, string | null>,
@@ -31,7 +32,23 @@ export async function writeDataFile(
   index: number,
   dataChange: boolean,
 ): Promise<WrittenFile> {
-  const bytes = encodeParquet(arrowTable(dataCols, numRows), { plainColumns: dataCols.filter(longStrings).map((c) => c.name) });
+  const cols = dataCols.map((c): FileColumn => ({ name: c.name, type: c.type, nullable: c.nullable, source: { flat: c.data } }));
+  return writeFileColumns(store, partitionColumns, values, cols, numRows, index, dataChange);
+}
+
+/** writeDataFile of columns whose rows are gathered from the input as the file is encoded (see fileIpc.ts). */
+export async function writeFileColumns(
+  store: ObjectStore,
+  partitionColumns: string[],
+  values: Record<string, string | null>,
+  cols: FileColumn[],
+  numRows: number,
+  index: number,
+  dataChange: boolean,
+): Promise<WrittenFile> {
+  // Synchronous up to the Parquet bytes: the IPC stream lives in a buffer every file of the process reuses.
+  const { ipc, stats, plainColumns } = encodeFileIpc(cols, numRows);
+  const bytes = encodeParquetIpc(ipc, { plainColumns });
   const dir = partitionDir(partitionColumns, values);
   const fileName = `part-${String(index).padStart(5, '0')}-${randomUUID()}.c000.zstd.parquet`;
   const rel = dir ? `${dir}/${fileName}` : fileName;
@@ -47,20 +64,12 @@ export async function writeDataFile(
       size: bytes.length,
       modificationTime: writtenAt,
       dataChange,
-      stats: statsJson(computeStats(numRows, dataCols)),
+      stats: statsJson(stats),
     },
   };
 }
 
-/**
- * String columns averaging over 256 bytes a value (raw records, documents): such values rarely repeat, and their
- * dictionary page overflows arrow-rs's 1 MiB limit within a few thousand rows, so building it is wasted work.
- */
-function longStrings(c: DataColumn): boolean {
-  const d = c.data;
-  return d.kind === 'utf8' && d.length > 0 && d.offsets[d.length]! - d.offsets[0]! > 256 * d.length;
-}
-
+/** The same columns as an apache-arrow table (the reference the IPC writer is checked against). */
 export function arrowTable(cols: DataColumn[], n: number): Table {
   const fields = cols.map((c) => new Field(c.name, deltaArrowType(c.type), c.nullable));
   const schema = new Schema(fields);

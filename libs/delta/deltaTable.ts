@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@sluice/storage';
 import type { DataType, Table, Vector } from 'apache-arrow';
 import type { Action, AddFile, Metadata, Protocol } from './actions.ts';
-import { accepts, allNullColumn, flattenColumn, gatherColumn, valueAt, type FlatColumn } from './arrowColumns.ts';
+import { accepts, allNullColumn, directGather, flattenColumn, takeRows, valueAt, type FlatColumn } from './arrowColumns.ts';
 import { commitWithRetry, putIfAbsent } from './commit.ts';
-import { writeDataFile } from './dataFile.ts';
+import { writeFileColumns } from './dataFile.ts';
+import type { ColumnSource } from './fileIpc.ts';
 import { DeltaError, DeltaSchemaError, DeltaTableMissingError, DeltaTxnConflictError } from './errors.ts';
 import { stringifyJson } from './jsonText.ts';
 import { LOG_DIR, readCommit } from './logFiles.ts';
@@ -242,8 +243,8 @@ export class DeltaTable {
         // copied out of the input, so the copy (and parquet-wasm's memory) is bounded by the file, not the append.
         for (let from = 0; from < n; from += maxRows) {
           const to = Math.min(n, from + maxRows);
-          const dataCols = dataColumns.map((c) => ({ ...c, data: input.rows(c, group.rows, from, to) }));
-          const file = await writeDataFile(this.store, partitionColumns, group.values, dataCols, to - from, adds.length, true);
+          const fileCols = dataColumns.map((c) => ({ ...c, source: input.rows(c, group.rows, from, to) }));
+          const file = await writeFileColumns(this.store, partitionColumns, group.values, fileCols, to - from, adds.length, true);
           written.push(file.key);
           outputBytes += file.add.size;
           adds.push(file.add);
@@ -330,8 +331,8 @@ async function createTable(loc: TableLocation, opts: CreateOptions): Promise<voi
 interface InputColumns {
   /** Every row of column `c` (partition columns: for grouping). */
   all(c: DeltaColumn): FlatColumn;
-  /** Rows [from, to) of the partition group `rows` (undefined: every row) of column `c`. */
-  rows(c: DeltaColumn, rows: Uint32Array | undefined, from: number, to: number): FlatColumn;
+  /** Where rows [from, to) of the partition group `rows` (undefined: every row) of column `c` come from. */
+  rows(c: DeltaColumn, rows: Uint32Array | undefined, from: number, to: number): ColumnSource;
 }
 
 /**
@@ -372,11 +373,22 @@ function checkInput(root: string, data: Table, columns: DeltaColumn[]): InputCol
     all,
     rows(c, rows, from, to) {
       const vec = vectors.get(c.name);
-      if (!vec) return allNullColumn(c.type, to - from);
-      if (!rows) return from === 0 && to === n ? flattenColumn(c.name, c.type, vec) : flattenColumn(c.name, c.type, vec.slice(from, to));
-      return gatherColumn(c.type, vec, from === 0 && to === rows.length ? rows : rows.subarray(from, to), () => all(c));
+      if (!vec) return { flat: allNullColumn(c.type, to - from) };
+      // Chunk types gathered directly are copied once, into the file's IPC body (every row: an identity gather).
+      if (directGather(c.type, vec.type as DataType)) {
+        return { vector: vec, rows: rows ? (from === 0 && to === rows.length ? rows : rows.subarray(from, to)) : identity(from, to) };
+      }
+      if (rows) return { flat: takeRows(all(c), rows.subarray(from, to)) };
+      return { flat: flattenColumn(c.name, c.type, from === 0 && to === n ? vec : vec.slice(from, to)) };
     },
   };
+}
+
+/** Row indices [from, to): an unpartitioned file is gathered like a partition's rows. */
+function identity(from: number, to: number): Uint32Array {
+  const idx = new Uint32Array(to - from);
+  for (let i = 0; i < idx.length; i++) idx[i] = from + i;
+  return idx;
 }
 
 interface PartitionGroup {

@@ -13,7 +13,12 @@ export interface EncodeOptions {
  * isAdjustedToUTC=true), Date32 → INT32 DATE, Utf8 → BYTE_ARRAY STRING: the mappings PROTOCOL.md lists.
  */
 export function encodeParquet(table: Table, opts: EncodeOptions = {}): Uint8Array {
-  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+  return encodeParquetIpc(tableToIPC(table, 'stream'), opts);
+}
+
+/** encodeParquet of the table in Arrow IPC stream `ipc` (copied into wasm memory: the bytes may be reused after). */
+export function encodeParquetIpc(ipc: Uint8Array, opts: EncodeOptions = {}): Uint8Array {
+  const wasmTable = WasmTable.fromIPCStream(ipc);
   // parquet-wasm defaults to no compression; sinks write many small files, zstd keeps them small.
   let props = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)

@@ -78,6 +78,43 @@ describe('per-file statistics', () => {
     expect(codePointPrefix(emoji, 32).prefix).toBe('😀'.repeat(32));
   });
 
+  it('gives the bounds of a full comparison for long values sharing long prefixes (compared on 129 bytes)', () => {
+    const p = 'q'.repeat(150);
+    const four = '😀'.repeat(32); // 128 bytes, 32 code points: a max that is kept
+    const stats = statsOf([col('a', 'string'), col('b', 'string'), col('c', 'string'), col('d', 'string')], [
+      { a: `${p}b`, b: four, c: 'abc', d: 'k'.repeat(129) },
+      { a: `${p}a`, b: `${four}a`, c: 'abcd', d: 'k'.repeat(128) },
+      { a: `${p}c`, b: 'a', c: 'ab', d: 'k'.repeat(129) },
+    ]) as { minValues: Record<string, string>; maxValues: Record<string, string> };
+    expect(stats.minValues).toEqual({ a: 'q'.repeat(32), b: 'a', c: 'ab', d: 'k'.repeat(32) });
+    // b's max is the 33-code-point value (omitted), not the 32-code-point one it starts with.
+    expect(stats.maxValues).toEqual({ c: 'abcd' });
+    const kept = statsOf([col('b', 'string')], [{ b: four }, { b: 'a' }]) as { maxValues: Record<string, string> };
+    expect(kept.maxValues).toEqual({ b: four });
+  });
+
+  it('finds the same string bounds as sorting the UTF-8 bytes, on random short, shared-prefix and long values', () => {
+    let seed = 7;
+    const rnd = (k: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % k);
+    const alphabet = ['\u0000', 'a', 'b', 'z', 'é', '😀', '~'];
+    for (let round = 0; round < 200; round++) {
+      const prefix = ['', 'ab', 'abcd', 'x'.repeat(130)][rnd(4)]!;
+      const values = Array.from({ length: 1 + rnd(12) }, () =>
+        rnd(6) === 0 ? null : prefix + Array.from({ length: rnd(7) }, () => alphabet[rnd(alphabet.length)]).join(''),
+      );
+      const present = values.filter((v): v is string => v !== null);
+      const sorted = [...present].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      const want: { minValues: Record<string, string>; maxValues: Record<string, string> } = { minValues: {}, maxValues: {} };
+      if (sorted.length) {
+        want.minValues.s = codePointPrefix(sorted[0]!, 32).prefix;
+        const max = sorted[sorted.length - 1]!;
+        if (!codePointPrefix(max, 32).truncated) want.maxValues.s = max;
+      }
+      const got = statsOf([col('s', 'string')], values.map((s) => ({ s }))) as typeof want;
+      expect({ minValues: got.minValues, maxValues: got.maxValues }, JSON.stringify(values)).toEqual(want);
+    }
+  });
+
   it('orders strings by code point (UTF-8 bytes), not UTF-16 units', () => {
     // U+FF5E sorts below U+1F600 by code point, but above it by UTF-16 code unit (0xD83D).
     const stats = statsOf([col('s', 'string')], [{ s: '\u{1F600}' }, { s: '\uFF5E' }]) as { minValues: unknown; maxValues: unknown };

@@ -28,14 +28,38 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
-/** Lexicographic comparison of UTF-8 byte ranges, which is code-point order: the order Spark and Parquet use. */
-function compareBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
-  const n = Math.min(e1 - s1, e2 - s2);
-  for (let k = 0; k < n; k++) {
+// Strings compare on at most this many bytes: more than any 32-code-point prefix (4 bytes each at most). Two values
+// equal that far are both longer than the prefix, so either gives the same truncated min, and a max that long is
+// not written (see bounds): the stats are those of a full comparison.
+const COMPARE_BYTES = 4 * STRING_PREFIX_LENGTH + 1;
+
+/**
+ * Lexicographic comparison of UTF-8 byte ranges of `b` (`dv` views the same bytes), which is code-point order: the
+ * order Spark and Parquet use. Four bytes at a time as big-endian words; 0 past COMPARE_BYTES equal bytes.
+ */
+function compareBytes(b: Uint8Array, dv: DataView, s1: number, e1: number, s2: number, e2: number): number {
+  const l1 = e1 - s1;
+  const l2 = e2 - s2;
+  const n = Math.min(l1, l2, COMPARE_BYTES);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const x = dv.getUint32(s1 + k);
+    const y = dv.getUint32(s2 + k);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  for (; k < n; k++) {
     const d = b[s1 + k]! - b[s2 + k]!;
     if (d !== 0) return d;
   }
-  return e1 - s1 - (e2 - s2);
+  return n === COMPARE_BYTES ? 0 : l1 - l2;
+}
+
+/** Bytes [s, e) of `b` as a big-endian word of their first four bytes, zero-padded when shorter. */
+function firstWord(b: Uint8Array, dv: DataView, s: number, e: number): number {
+  if (e - s >= 4) return dv.getUint32(s);
+  let w = 0;
+  for (let k = 0; k < 4; k++) w = w * 256 + (s + k < e ? b[s + k]! : 0);
+  return w;
 }
 
 /** The first `n` code points of s (never splits a surrogate pair). */
@@ -157,11 +181,28 @@ function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | strin
       let hi = first;
       const o = c.offsets;
       const valid = c.valid;
+      const b = c.bytes;
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      // First four bytes of lo and hi as big-endian words, zero-padded: a value of 4+ bytes whose first word is
+      // strictly between them is strictly between lo and hi (zeros sort lowest), so most rows take one read.
+      let loW = firstWord(b, dv, o[lo]!, o[lo + 1]!);
+      let hiW = loW;
       for (let i = first + 1; i < n; i++) {
         if (valid !== null && valid[i] === 0) continue;
+        const s = o[i]!;
+        const e = o[i + 1]!;
+        if (e - s >= 4) {
+          const w = dv.getUint32(s);
+          if (w > loW && w < hiW) continue;
+        }
         // lo <= hi, so a value below lo cannot be above hi: one comparison for most rows.
-        if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[lo]!, o[lo + 1]!) < 0) lo = i;
-        else if (compareBytes(c.bytes, o[i]!, o[i + 1]!, o[hi]!, o[hi + 1]!) > 0) hi = i;
+        if (compareBytes(b, dv, s, e, o[lo]!, o[lo + 1]!) < 0) {
+          lo = i;
+          loW = firstWord(b, dv, s, e);
+        } else if (compareBytes(b, dv, s, e, o[hi]!, o[hi + 1]!) > 0) {
+          hi = i;
+          hiW = firstWord(b, dv, s, e);
+        }
       }
       const minStr = decoder.decode(c.bytes.subarray(o[lo]!, o[lo + 1]!));
       const maxStr = decoder.decode(c.bytes.subarray(o[hi]!, o[hi + 1]!));
@@ -175,19 +216,32 @@ function bounds(c: FlatColumn, type: DeltaType): { min?: bigint | number | strin
   }
 }
 
+/** Null rows of a flat column (its validity bytes). */
+export function countNulls(c: FlatColumn): number {
+  const v = c.valid;
+  if (!v) return 0;
+  let k = 0;
+  for (let i = 0; i < c.length; i++) if (v[i] === 0) k++;
+  return k;
+}
+
+/**
+ * Adds one column's nullCount and bounds to `stats` (`nulls`: its null rows; `data` undefined: no bounds to take,
+ * as for booleans). Spark writes no stats at all for complex types (map): no min/max and no nullCount.
+ */
+export function addColumnStats(stats: FileStats, name: string, type: DeltaType, data: FlatColumn | undefined, nulls: number): void {
+  if (type === 'map' || data?.kind === 'map') return;
+  stats.nullCount[name] = nulls;
+  if (!data || nulls === data.length) return; // all null: Spark writes only nullCount
+  const { min, max } = bounds(data, type);
+  if (min !== undefined) stats.minValues[name] = min;
+  if (max !== undefined) stats.maxValues[name] = max;
+}
+
 /** Statistics for one data file; `columns` are the non-partition columns in schema order. */
 export function computeStats(numRecords: number, columns: { name: string; type: DeltaType; data: FlatColumn }[]): FileStats {
   const stats: FileStats = { numRecords, minValues: {}, maxValues: {}, nullCount: {} };
-  for (const col of columns) {
-    // Spark writes no stats at all for complex types (map): no min/max and no nullCount.
-    if (col.type === 'map' || col.data.kind === 'map') continue;
-    let nulls = 0;
-    if (col.data.valid) for (let i = 0; i < col.data.length; i++) if (col.data.valid[i] === 0) nulls++;
-    stats.nullCount[col.name] = nulls;
-    const { min, max } = bounds(col.data, col.type);
-    if (min !== undefined) stats.minValues[col.name] = min;
-    if (max !== undefined) stats.maxValues[col.name] = max;
-  }
+  for (const col of columns) addColumnStats(stats, col.name, col.type, col.data, countNulls(col.data));
   return stats;
 }
 
