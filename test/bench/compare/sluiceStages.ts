@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, H, isMain, packLines, splitLines, type InputMessage } from '@sluice/runtime';
+import { createLogger, H, InFlightBytes, isMain, packLines, splitLines, type InputMessage } from '@sluice/runtime';
 import { defenderFamily } from '@sluice/sources';
 import { parseBatch, parserContext } from '../../../services/parser/handler.ts';
 import { silverTable } from '../../../services/sink/batchToTable.ts';
@@ -30,9 +30,9 @@ export interface StagesResult {
   commits: number;
 }
 
-/** The sink's defaults (services/sink/main.ts flush section) and its per-input in-flight cap. */
+/** The sink's defaults (services/sink/main.ts flush section): its flush policy and the bytes it holds until commit. */
 const FLUSH = { maxRows: 200_000, maxBytes: 32 * 1024 * 1024, maxLatencySeconds: 10, maxFileBytes: 8 * 1024 * 1024 };
-const MAX_IN_FLIGHT = 4096;
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 const cpuNow = () => {
   const c = process.cpuUsage();
@@ -64,7 +64,10 @@ export async function runSluiceStages(files: string[], tableRoot: string): Promi
   let parseCpu = 0;
   let rawSeq = 0;
   let eventSeq = 0;
-  let inFlight: Promise<unknown>[] = [];
+  const inFlight: Promise<unknown>[] = [];
+  // As the sink service: messages held until their commit are capped in bytes (flush.maxInFlightBytes); when the
+  // next one does not fit, the writer flushes what it buffered (InFlightBytes' onFull) and the feed waits.
+  const held = new InFlightBytes(MAX_IN_FLIGHT_BYTES, () => w.flushNow());
   for (const file of files) {
     const ingestTime = new Date().toISOString();
     for (const { body } of packLines(splitLines(readFileSync(file))).bodies) {
@@ -75,13 +78,11 @@ export async function runSluiceStages(files: string[], tableRoot: string): Promi
       for (const o of outs) {
         if (o.headers?.[H.encoding] !== 'arrow-ipc') throw new Error(`parser sent ${o.records ?? '?'} records to ${o.subject}: the generated input should be all valid`);
         events += o.records ?? 0;
-        inFlight.push(handle(msg(o.data, ++eventSeq, o.headers)));
+        const n = o.data.length;
+        await held.acquire(n, () => state.fatal !== undefined);
+        inFlight.push(handle(msg(o.data, ++eventSeq, o.headers)).finally(() => held.release(n)));
       }
-      // As the consume loop: a bounded number of unacked envelopes, and the event loop gets its turn (flush timers).
-      if (inFlight.length >= MAX_IN_FLIGHT) {
-        await Promise.all(inFlight);
-        inFlight = [];
-      }
+      // The event loop gets its turn (flush timers), as in the consume loop.
       await new Promise((r) => setImmediate(r));
     }
   }
