@@ -81,4 +81,14 @@ describe('ipcBatch', () => {
     expect(ipcBatch('t', unaligned).column('RemoteIP')).toEqual(['10.0.0.1', null]);
     expect(ipcFallbacks.count).toBe(0);
   });
+
+  it('reads every type from bytes at each offset modulo 8, several record batches (only the column range copied)', () => {
+    const bytes = encodeIpc(new Table([...table.slice(0, 4).batches, ...table.slice(3).batches]));
+    for (let off = 0; off < 8; off++) {
+      const pooled = Buffer.alloc(bytes.length + off);
+      pooled.set(bytes, off);
+      expect(same(pooled.subarray(off))).toBe(cols.length);
+    }
+    expect(ipcFallbacks.count).toBe(0);
+  });
 });

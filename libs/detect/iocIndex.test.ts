@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIpv6, IocIndex, ipKey, normaliseHostname, normaliseUrl, urlKeys, type IocRow } from './iocIndex.ts';
+import { canonicalIpv6, dottedQuad, IocIndex, ipKey, normaliseHostname, normaliseUrl, parseUrl, urlHostPrefix, urlKeys, type IocRow } from './iocIndex.ts';
 
 const row = (r: Partial<IocRow> & Pick<IocRow, 'indicator' | 'type'>): IocRow => ({ dataset: 'otx', first_seen: 100, last_seen: null, ...r });
 const toyRegistered = (h: string): string | null => {
@@ -220,5 +220,102 @@ describe('IocIndex', () => {
     for (let i = 0; i < 5000; i++) rows.push(row({ indicator: `10.0.${i >> 8}.${i & 255}`, type: 'IPv4', first_seen: i }));
     expect(ix.upsert(rows).added).toBe(5000);
     expect(ix.match('IPv4', '10.0.19.135', 4999, 10_000)[0]?.firstSeen).toBe(19 * 256 + 135);
+  });
+});
+
+describe('negative checks before a lookup (same hits as the normalised lookup)', () => {
+  it('dottedQuad accepts exactly what isIP calls IPv4, as its 32-bit number', () => {
+    expect(dottedQuad('1.2.3.4')).toBe(0x01020304);
+    expect(dottedQuad('255.255.255.255')).toBe(0xffffffff);
+    expect(dottedQuad('0.0.0.0')).toBe(0);
+    for (const v of ['01.2.3.4', '1.2.3.04', '256.1.1.1', '1.2.3', '1.2.3.4.', '.1.2.3', '1..2.3', ' 1.2.3.4', '1.2.3.4 ', '::ffff:1.2.3.4', '', 'a.b.c.d', '1.2.3.4/32']) {
+      expect(dottedQuad(v), v).toBe(-1);
+    }
+  });
+
+  it('IPv4 by number: plain, padded, mapped and IPv6 values; gone after prune', () => {
+    const idx = new IocIndex();
+    idx.upsert([row({ indicator: '10.0.0.1', type: 'IPv4', last_seen: 500 }), row({ indicator: '2001:DB8::1', type: 'IPv6' }), row({ indicator: '::ffff:10.0.0.2', type: 'IPv6' })]);
+    const keys = (v: string) => idx.match('IPv4', v, 200, 1000).map((h) => `${h.type} ${h.indicator}`);
+    expect(keys('10.0.0.1')).toEqual(['IPv4 10.0.0.1']);
+    expect(keys(' 10.0.0.1 ')).toEqual(['IPv4 10.0.0.1']);
+    expect(keys('::FFFF:10.0.0.1')).toEqual(['IPv4 10.0.0.1']);
+    expect(keys('10.0.0.2')).toEqual(['IPv4 10.0.0.2']);
+    expect(keys('2001:db8:0::1')).toEqual(['IPv6 2001:db8::1']);
+    expect(keys('010.0.0.1')).toEqual([]);
+    expect(keys('10.0.0.3')).toEqual([]);
+    expect(keys('')).toEqual([]);
+    // Outside the validity window: the number is indexed, the window still applies.
+    expect(idx.match('IPv4', '10.0.0.1', 600, 1000)).toEqual([]);
+    expect(idx.prune(501)).toBe(1);
+    expect(keys('10.0.0.1')).toEqual([]);
+    idx.upsert([row({ indicator: '10.0.0.1', type: 'IPv4' })]);
+    expect(keys('10.0.0.1')).toEqual(['IPv4 10.0.0.1']);
+  });
+
+  it('urlHostPrefix is the parsed host up to its first colon (undefined for a bracketed host)', () => {
+    const prefix = (v: string) => {
+      const u = parseUrl(v, 'http');
+      return u === null ? null : u.host.split(':')[0];
+    };
+    const cases = ['HTTP://User:Pw@Ex.COM.:8080/a?b#c', 'ex.com/path', '//ex.com', ' ex.com ', 'ex.com:', 'a:b:80/x', 'a:b', 'ex.com@', 'http://', '', 'x+y.z://Host', '1a://b/c', 'ftp://h.:21', 'BÜCHER.Example/x', 'İstanbul.example', 'a.com?q', 'a.com#f', 'http://u@/x'];
+    for (const v of cases) expect(urlHostPrefix(v), v).toBe(prefix(v));
+    expect(urlHostPrefix('http://[2001:db8::1]:80/x')).toBeUndefined();
+  });
+
+  it('URLs: hits whatever the host case, port, user info, scheme or IPv6 literal; misses skip; gone after prune', () => {
+    const idx = new IocIndex();
+    idx.upsert([
+      row({ indicator: 'http://User@Evil.example.:8080/Bins/x', type: 'URL', last_seen: 500 }),
+      row({ indicator: 'https://cdn.example.com/a', type: 'URL' }),
+      row({ indicator: 'http://[2001:DB8::1]/p', type: 'URL' }),
+      row({ indicator: 'http://host:1e5/x', type: 'URL' }),
+    ]);
+    const keys = (v: string) => idx.match('URL', v, 200, 1000).map((h) => h.indicator);
+    expect(keys('HTTP://User@EVIL.example:8080/Bins/x/')).toEqual(['http://User@evil.example:8080/Bins/x']);
+    expect(keys('http://evil.example:8080/Bins/x')).toEqual([]);
+    expect(keys('CDN.example.com/a')).toEqual(['https://cdn.example.com/a']);
+    expect(keys('cdn.example.com:443/a')).toEqual(['https://cdn.example.com/a']);
+    expect(keys('https://cdn.example.com/b')).toEqual([]);
+    expect(keys('http://[2001:db8:0:0::1]:80/p')).toEqual(['http://[2001:db8::1]/p']);
+    expect(keys('http://host:1e5/x')).toEqual(['http://host:1e5/x']);
+    expect(keys('other.example/a')).toEqual([]);
+    expect(keys('')).toEqual([]);
+    expect(idx.prune(501)).toBe(1);
+    expect(keys('HTTP://User@EVIL.example:8080/Bins/x/')).toEqual([]);
+    expect(keys('CDN.example.com/a')).toEqual(['https://cdn.example.com/a']);
+  });
+
+  it('names: hosts and parent domains through the suffix check, mixed case, root dot, one label, non-ASCII', () => {
+    const idx = new IocIndex();
+    idx.upsert([
+      row({ indicator: 'evil.co.uk', type: 'domain' }),
+      row({ indicator: 'WWW.Bad.example.', type: 'hostname', last_seen: 500 }),
+      row({ indicator: 'localhost', type: 'hostname' }),
+      row({ indicator: 'bücher.example', type: 'domain' }),
+    ]);
+    const keys = (v: string) => idx.matchName(v, 200, 1000, toyRegistered).map((h) => `${h.type} ${h.indicator}`);
+    expect(keys('A.B.Evil.CO.UK.')).toEqual(['domain evil.co.uk']);
+    expect(keys('evil.co.uk')).toEqual(['domain evil.co.uk']);
+    expect(keys('notevil.co.uk')).toEqual([]);
+    expect(keys('https://www.BAD.example:443/x')).toEqual(['hostname www.bad.example']);
+    expect(keys('bad.example')).toEqual([]);
+    expect(keys('LOCALHOST')).toEqual(['hostname localhost']);
+    expect(keys('shop.BÜCHER.example')).toEqual(['domain bücher.example']);
+    expect(keys('')).toEqual([]);
+    expect(idx.prune(501)).toBe(1);
+    expect(keys('www.bad.example')).toEqual([]);
+    // Suffix counts: a second key with the same last two labels keeps the check open after one is removed.
+    idx.upsert([row({ indicator: 'a.evil.co.uk', type: 'hostname', last_seen: 300 })]);
+    expect(keys('a.evil.co.uk')).toEqual(['hostname a.evil.co.uk', 'domain evil.co.uk']);
+    expect(idx.prune(301)).toBe(1);
+    expect(keys('a.evil.co.uk')).toEqual(['domain evil.co.uk']);
+  });
+
+  it('an index without URL or name indicators matches nothing of those types', () => {
+    const idx = new IocIndex();
+    idx.upsert([row({ indicator: '10.0.0.1', type: 'IPv4' })]);
+    expect(idx.match('URL', 'http://10.0.0.1/', 200, 1000)).toEqual([]);
+    expect(idx.matchName('10.0.0.1', 200, 1000)).toEqual([]);
   });
 });

@@ -93,7 +93,7 @@ interface UrlParts {
   query: string;
 }
 
-function parseUrl(value: string, defaultScheme: string): UrlParts | null {
+export function parseUrl(value: string, defaultScheme: string): UrlParts | null {
   let v = value.trim();
   if (v === '') return null;
   let scheme: string;
@@ -273,6 +273,147 @@ export function indicatorKey(type: IocType, value: string): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Cheap negative checks before a lookup: most observed values match nothing, so what can be decided without building
+// the normalised keys is decided first. Each is exact: it only skips lookups that cannot find a key.
+
+/**
+ * A canonical dotted-quad IPv4 text (what `isIP` accepts as 4: four decimal octets 0–255 without leading zeros, no
+ * spaces) as its 32-bit number; -1 for anything else (which then takes the general path).
+ */
+export function dottedQuad(v: string): number {
+  const n = v.length;
+  if (n < 7 || n > 15) return -1;
+  let out = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return -1;
+      out = out * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      // A leading zero is only valid as the whole octet.
+      if (digits === 1 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return out * 256 + octet;
+}
+
+/** The host of a URL index key up to its first `:` (host and port: the text after the user info, before the path). */
+function urlKeyHostPrefix(key: string): string {
+  const start = key.indexOf('://') + 3;
+  let end = key.indexOf('/', start);
+  if (end < 0) end = key.length;
+  const at = key.lastIndexOf('@', end - 1);
+  const from = at >= start ? at + 1 : start;
+  const colon = key.indexOf(':', from);
+  return key.slice(from, colon >= 0 && colon < end ? colon : end);
+}
+
+/**
+ * `hostPrefix(parseUrl(value, …).host)` without parsing the rest (path, query, port) or building the parts: null when
+ * parseUrl gives null, undefined for a bracketed (IPv6) host, whose prefix needs the full parse.
+ */
+export function urlHostPrefix(value: string): string | null | undefined {
+  const v = value.trim();
+  const n = v.length;
+  if (n === 0) return null;
+  // The scheme as SCHEME matches it: a letter, then letters, digits, + . -, then `://`.
+  let start = 0;
+  let c = v.charCodeAt(0);
+  if ((c | 32) >= 97 && (c | 32) <= 122) {
+    let i = 1;
+    for (; i < n; i++) {
+      c = v.charCodeAt(i);
+      const lc = c | 32;
+      if (!((lc >= 97 && lc <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45)) break;
+    }
+    if (c === 58 && v.charCodeAt(i + 1) === 47 && v.charCodeAt(i + 2) === 47) start = i + 3;
+  }
+  if (start === 0 && v.charCodeAt(0) === 47 && v.charCodeAt(1) === 47) start = 2;
+  // The authority: up to the first / ? #; the host after its last @.
+  let end = n;
+  let at = -1;
+  let lastColon = -1;
+  for (let i = start; i < n; i++) {
+    const ch = v.charCodeAt(i);
+    if (ch === 47 || ch === 63 || ch === 35) {
+      end = i;
+      break;
+    }
+    if (ch === 64) at = i;
+  }
+  const hostStart = at >= 0 ? at + 1 : start;
+  if (v.charCodeAt(hostStart) === 91 /* [ */ && hostStart < end) return undefined;
+  for (let i = end - 1; i >= hostStart; i--) {
+    if (v.charCodeAt(i) === 58) {
+      lastColon = i;
+      break;
+    }
+  }
+  let hostEnd = end;
+  if (lastColon >= 0) {
+    let digits = true;
+    for (let i = lastColon + 1; i < end; i++) {
+      const ch = v.charCodeAt(i);
+      if (ch < 48 || ch > 57) {
+        digits = false;
+        break;
+      }
+    }
+    if (digits) hostEnd = lastColon;
+  }
+  let host = v.slice(hostStart, hostEnd).toLowerCase();
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host === '') return null;
+  return hostPrefix(host);
+}
+
+/** A parsed URL host up to its first `:` — equal to `urlKeyHostPrefix` of every key formatted from it. */
+function hostPrefix(host: string): string {
+  const colon = host.indexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+/**
+ * The last two labels of a name (the name itself with fewer). Every name a DNS lookup tries (the name and its parents)
+ * is a label-boundary suffix of the observed name, so its last two labels are the observed name's last two or last one.
+ */
+function lastTwoLabels(name: string): string {
+  const last = name.lastIndexOf('.');
+  if (last <= 0) return name;
+  const prev = name.lastIndexOf('.', last - 1);
+  return prev < 0 ? name : name.slice(prev + 1);
+}
+
+function lastLabel(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
+
+/** Reference counts of strings (a multiset): how many index keys share a host prefix or a name suffix. */
+class Counts {
+  private readonly m = new Map<string, number>();
+  add(s: string): void {
+    this.m.set(s, (this.m.get(s) ?? 0) + 1);
+  }
+  remove(s: string): void {
+    const n = this.m.get(s);
+    if (n === undefined) return;
+    if (n <= 1) this.m.delete(s);
+    else this.m.set(s, n - 1);
+  }
+  has(s: string): boolean {
+    return this.m.has(s);
+  }
+}
 
 /** String ↔ small integer, for columns with few distinct values (dataset, threat, event name). 0 = null. */
 class Interner {
@@ -294,6 +435,12 @@ class Interner {
 export class IocIndex {
   // Per type code: normalised value → first slot of its chain.
   private readonly heads: Map<string, number>[] = IOC_TYPES.map(() => new Map<string, number>());
+  // IPv4 keys are held by their 32-bit number here instead (heads[IPv4] stays empty): an observed dotted quad is
+  // looked up without building a key string. Beside `heads`, kept in step by addKey/deleteKey: the URL keys' host
+  // prefixes and the hostname/domain keys' last two labels (negative checks before normalising and formatting).
+  private readonly v4 = new Map<number, number>();
+  private readonly urlHosts = new Counts();
+  private readonly nameSuffixes = new Counts();
   private cap = 0;
   private used = 0;
   private live = 0;
@@ -320,7 +467,7 @@ export class IocIndex {
 
   /** Number of distinct (type, value) keys. */
   get keys(): number {
-    return this.heads.reduce((n, m) => n + m.size, 0);
+    return this.heads.reduce((n, m) => n + m.size, this.v4.size);
   }
 
   private grow(min: number): void {
@@ -391,9 +538,9 @@ export class IocIndex {
         res.invalid++;
         continue;
       }
-      const map = this.heads[code(type)]!;
+      const c = code(type);
       const ds = this.datasets.id(row.dataset);
-      const head = map.get(key);
+      const head = this.headOf(c, key);
       let slot = head ?? -1;
       while (slot >= 0 && this.dataset[slot] !== ds) slot = this.next[slot]!;
       if (slot >= 0) {
@@ -410,7 +557,8 @@ export class IocIndex {
       this.write(slot, row);
       this.dataset[slot] = ds;
       this.next[slot] = head ?? -1;
-      map.set(key, slot);
+      if (head === undefined) this.addKey(c, key, slot);
+      else this.moveHead(c, key, slot);
       this.live++;
       res.added++;
     }
@@ -423,35 +571,73 @@ export class IocIndex {
    */
   prune(lastSeenBefore: number): number {
     let removed = 0;
-    for (const map of this.heads) {
-      for (const [key, head] of map) {
-        let slot = head;
-        let prev = -1;
-        let newHead = head;
-        while (slot >= 0) {
-          const nxt = this.next[slot]!;
-          const l = this.last[slot]!;
-          if (!Number.isNaN(l) && l < lastSeenBefore) {
-            if (prev < 0) newHead = nxt;
-            else this.next[prev] = nxt;
-            this.free.push(slot);
-            removed++;
-          } else prev = slot;
-          slot = nxt;
-        }
-        if (newHead < 0) map.delete(key);
-        else if (newHead !== head) map.set(key, newHead);
+    /** The chain from `head` without its ended entries: its new head (-1 = empty). */
+    const pruneChain = (head: number): number => {
+      let slot = head;
+      let prev = -1;
+      let newHead = head;
+      while (slot >= 0) {
+        const nxt = this.next[slot]!;
+        const l = this.last[slot]!;
+        if (!Number.isNaN(l) && l < lastSeenBefore) {
+          if (prev < 0) newHead = nxt;
+          else this.next[prev] = nxt;
+          this.free.push(slot);
+          removed++;
+        } else prev = slot;
+        slot = nxt;
       }
+      return newHead;
+    };
+    for (let c = 0; c < this.heads.length; c++) {
+      for (const [key, head] of this.heads[c]!) {
+        const newHead = pruneChain(head);
+        if (newHead < 0) this.deleteKey(c, key);
+        else if (newHead !== head) this.moveHead(c, key, newHead);
+      }
+    }
+    for (const [n, head] of this.v4) {
+      const newHead = pruneChain(head);
+      if (newHead < 0) this.v4.delete(n);
+      else if (newHead !== head) this.v4.set(n, newHead);
     }
     this.live -= removed;
     return removed;
   }
 
+  /** First slot of the chain of (type code, key); IPv4 keys (dotted quads, as ipKey gives them) by number. */
+  private headOf(c: number, key: string): number | undefined {
+    return c === C_IPV4 ? this.v4.get(dottedQuad(key)) : this.heads[c]!.get(key);
+  }
+
+  /** A new key of type code `c` whose chain starts at `slot`. */
+  private addKey(c: number, key: string, slot: number): void {
+    if (c === C_IPV4) return void this.v4.set(dottedQuad(key), slot);
+    this.heads[c]!.set(key, slot);
+    if (c === C_URL) this.urlHosts.add(urlKeyHostPrefix(key));
+    else if (c === C_HOSTNAME || c === C_DOMAIN) this.nameSuffixes.add(lastTwoLabels(key));
+  }
+
+  private moveHead(c: number, key: string, slot: number): void {
+    if (c === C_IPV4) this.v4.set(dottedQuad(key), slot);
+    else this.heads[c]!.set(key, slot);
+  }
+
+  private deleteKey(c: number, key: string): void {
+    this.heads[c]!.delete(key);
+    if (c === C_URL) this.urlHosts.remove(urlKeyHostPrefix(key));
+    else if (c === C_HOSTNAME || c === C_DOMAIN) this.nameSuffixes.remove(lastTwoLabels(key));
+  }
+
   /** Valid entries of one (type code, key): first_seen ≤ eventTime ≤ (last_seen ?? now). */
   private collect(c: number, key: string, eventTime: number, now: number, out: IocHit[] | null): IocHit[] | null {
-    let slot = this.heads[c]!.get(key);
-    if (slot === undefined) return out;
-    for (; slot >= 0; slot = this.next[slot]!) {
+    const head = this.headOf(c, key);
+    return head === undefined ? out : this.collectChain(c, key, head, eventTime, now, out);
+  }
+
+  /** `collect` from the chain's first slot. */
+  private collectChain(c: number, key: string, head: number, eventTime: number, now: number, out: IocHit[] | null): IocHit[] | null {
+    for (let slot = head; slot >= 0; slot = this.next[slot]!) {
       const l = this.last[slot]!;
       if (this.first[slot]! > eventTime || eventTime > (Number.isNaN(l) ? now : l)) continue;
       const conf = this.confidence[slot]!;
@@ -478,10 +664,23 @@ export class IocIndex {
   match(type: IocType, value: string, eventTime: number, now: number): readonly IocHit[] {
     let out: IocHit[] | null = null;
     if (type === 'IPv4' || type === 'IPv6') {
+      // A plain dotted quad (most observed IPs) is its own key: looked up by number, no key built on a miss.
+      const n = dottedQuad(value);
+      if (n >= 0) {
+        const head = this.v4.get(n);
+        return head === undefined ? EMPTY : (this.collectChain(C_IPV4, value, head, eventTime, now, null) ?? EMPTY);
+      }
       const ip = ipKey(value);
       if (ip !== null) out = this.collect(ip.type === 'IPv4' ? C_IPV4 : C_IPV6, ip.key, eventTime, now, out);
     } else if (type === 'URL') {
-      for (const k of urlKeys(value)) out = this.collect(C_URL, k, eventTime, now, out);
+      if (this.heads[C_URL]!.size === 0) return EMPTY;
+      // The value is parsed and its keys formatted only when some URL indicator has its host.
+      const prefix = urlHostPrefix(value);
+      if (prefix === null || (prefix !== undefined && !this.urlHosts.has(prefix))) return EMPTY;
+      const u = parseUrl(value, 'http');
+      if (u === null || !this.urlHosts.has(hostPrefix(u.host))) return EMPTY;
+      out = this.collect(C_URL, formatUrl(u, u.scheme), eventTime, now, out);
+      if (!u.explicit) out = this.collect(C_URL, formatUrl(u, 'https'), eventTime, now, out);
     } else {
       const key = indicatorKey(type, value);
       if (key !== null) out = this.collect(code(type), key, eventTime, now, out);
@@ -495,8 +694,11 @@ export class IocIndex {
    * registered domain (a.b.evil.co.uk → b.evil.co.uk, evil.co.uk), never the public suffix itself.
    */
   matchName(value: string, eventTime: number, now: number, registeredDomainOf?: RegisteredDomainOf): readonly IocHit[] {
+    if (this.heads[C_HOSTNAME]!.size === 0 && this.heads[C_DOMAIN]!.size === 0) return EMPTY;
     const name = normaliseHostname(value);
     if (name === null) return EMPTY;
+    // Every name tried below ends with the name's last two labels or is its last label.
+    if (!this.nameSuffixes.has(lastTwoLabels(name)) && !this.nameSuffixes.has(lastLabel(name))) return EMPTY;
     let out = this.collect(C_HOSTNAME, name, eventTime, now, null);
     out = this.collect(C_DOMAIN, name, eventTime, now, out);
     if (registeredDomainOf) {

@@ -57,6 +57,8 @@ interface RowMatch {
 }
 
 const NO_DEVICE = '(unknown device)';
+/** The matches of a row without any (shared: never written). */
+const NO_MATCHES: RowMatch[] = [];
 
 function cellText(v: Cell | undefined): string | null {
   if (typeof v === 'string') return v === '' || v === '-' ? null : v;
@@ -124,13 +126,11 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
       const nowMicros = Date.now() * 1000;
       const col = (n: string) => batch.column(n);
       const plan = entries.map((e) => {
-        const devices = (e.device === undefined ? [] : typeof e.device === 'string' ? [e.device] : e.device).map(col);
+        // Device columns are read on the first hit only (most batches have none): the batch caches columns.
+        const devices = e.device === undefined ? [] : typeof e.device === 'string' ? [e.device] : e.device;
         const fields = e.template === undefined ? null : [...e.template.matchAll(TEMPLATE_FIELD)].map((m) => [m[0], col(m[1]!)] as const);
         return { e, value: col(e.column), devices, fields, time: e.time === undefined ? undefined : col(e.time) };
       });
-      const source = col('_source');
-      const object = col('_object');
-      const rawSeq = col('_raw_seq');
 
       const valueOf = (p: (typeof plan)[number], r: number): string | null => {
         if (!p.fields) return cellText(p.value?.[r]);
@@ -145,11 +145,11 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
 
       // The matches of a row, computed in key() and reused by apply() (rows without a hit never touch state).
       let lastRow = -1;
-      let lastMatches: RowMatch[] = [];
+      let lastMatches: RowMatch[] = NO_MATCHES;
       const matchesOf = (r: number): RowMatch[] => {
         if (r === lastRow) return lastMatches;
         lastRow = r;
-        lastMatches = [];
+        lastMatches = NO_MATCHES;
         for (const p of plan) {
           const value = valueOf(p, r);
           if (value === null) continue;
@@ -163,17 +163,21 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
           if (hits.length === 0) continue;
           let device = NO_DEVICE;
           for (const d of p.devices) {
-            const v = cellText(d?.[r]);
+            const v = cellText(col(d)?.[r]);
             if (v !== null) {
               device = v;
               break;
             }
           }
+          if (lastMatches === NO_MATCHES) lastMatches = [];
           lastMatches.push({ entry: e, device, observed: value, t, hits: [...hits] });
         }
         return lastMatches;
       };
       const timeMs = plan[0]!.time;
+      // ctx.nowIso is one string per runtime apply: parsed once, not per matching row.
+      let nowIsoSeen = '';
+      let nowMsSeen = 0;
 
       return {
         key(r) {
@@ -186,7 +190,11 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
           const rowT = ms[0]!.t;
           const s: DeviceSuppression = prev ?? { t: 0, k: [], o: [], u: [] };
           s.t = Math.max(s.t, Math.floor(rowT / 1000));
-          const nowMs = Date.parse(ctx.nowIso);
+          if (ctx.nowIso !== nowIsoSeen) {
+            nowIsoSeen = ctx.nowIso;
+            nowMsSeen = Date.parse(nowIsoSeen);
+          }
+          const nowMs = nowMsSeen;
           // Forget windows that ended (plus lateness) before this row and were not used for a day of processing time.
           for (let i = s.k.length - 1; i >= 0; i--) {
             if (s.o[i]! + DAY_MICROS + lateMicros <= rowT && nowMs - s.u[i]! >= DAY_MS) {
@@ -252,7 +260,7 @@ export function iocRule(cfg: IocRuleConfig, index = new IocIndex(1 << 16)): IocR
             first_seen: isoOfMs(Math.floor(Math.min(...g.map((h) => h.firstSeen)) / 1000)),
             last_seen: g.some((h) => h.lastSeen === null) ? null : isoOfMs(Math.floor(Math.max(...g.map((h) => h.lastSeen!)) / 1000)),
           },
-          evidence: [{ table: b.input, source: str(source?.[r]), object: str(object?.[r]), raw_seq: rawSeq?.[r] == null ? null : Number(rawSeq[r]) }],
+          evidence: [{ table: b.input, source: str(col('_source')?.[r]), object: str(col('_object')?.[r]), raw_seq: col('_raw_seq')?.[r] == null ? null : Number(col('_raw_seq')![r]) }],
           next_query:
             `SELECT * FROM ${b.input} WHERE ${m.entry.column} = ${sqlString(m.entry.template ? str(col(m.entry.column)?.[r]) : m.observed)} AND eventDate = DATE '${day}'; ` +
             `SELECT * FROM ${cfg.iocTable} WHERE type = ${sqlString(h0.type)} AND indicator = ${sqlString(h0.indicator)}`,
