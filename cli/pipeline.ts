@@ -151,7 +151,10 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const { file, inbox, lakePath, httpPort } = await writePipelineConfig(o);
   const services = new Map<string, ServiceProcess>();
   const launch = (name: string, script: string, args: string[], port: number, env?: Record<string, string>): ServiceProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--config', file, ...args], {
+    // SLUICE_NODE_ARGS: extra Node flags for every service process (e.g. `--cpu-prof --cpu-prof-dir=prof`, which
+    // NODE_OPTIONS does not accept).
+    const nodeArgs = (process.env.SLUICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, '--config', file, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...(env ?? o.serviceEnv?.[name]), SLUICE__HTTP__PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
