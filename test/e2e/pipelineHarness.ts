@@ -32,7 +32,9 @@ export async function startHarness(opts: { serviceEnv?: Record<string, Record<st
     natsUrl: nats.url,
     webhookUrl: receiver.url,
     onLog: (s, l) => logs.push(`${s} ${l}`),
-    overrides: { sink: { flush: { maxLatencySeconds: 1, maxRows: 5000 } } },
+    // A notifier killed between claiming an alert and recording its post leaves the claim to expire before a new
+    // one takes over: the 120 s default lease is as long as waitPipelineIdle waits, so tests use a short one.
+    overrides: { sink: { flush: { maxLatencySeconds: 1, maxRows: 5000 } }, notifier: { claimLeaseSeconds: 20 } },
     serviceEnv: opts.serviceEnv,
     sinkReplicas: opts.sinkReplicas,
     eventPartitions: opts.eventPartitions,
