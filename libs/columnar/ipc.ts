@@ -2,6 +2,7 @@
 // A table's schema message is encoded once per distinct schema and reused: apache-arrow re-encodes the whole
 // schema (every field's flatbuffer) for each stream, which cost as much as the record batch itself for wide
 // tables in small envelopes. The bytes are identical to tableToIPC's.
+import { decodeIpcStream } from './ipcDecode.ts';
 import { DataType, Map_, RecordBatchStreamWriter, Table, tableFromIPC, tableToIPC, type Field, type Schema } from 'apache-arrow';
 
 /** Schema message bytes (continuation marker, length, flatbuffer, padding) by schemaKey. */
@@ -58,6 +59,7 @@ export function encodeIpc(table: Table): Uint8Array {
   return new CachedSchemaStreamWriter(schema).writeAll(table).toUint8Array(true);
 }
 
+/** The table of an Arrow IPC stream: ipcDecode.ts's decoder, apache-arrow's reader for what it does not handle. */
 export function decodeIpc(bytes: Uint8Array): Table {
-  return tableFromIPC(bytes);
+  return decodeIpcStream(bytes) ?? tableFromIPC(bytes);
 }
