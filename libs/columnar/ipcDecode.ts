@@ -12,6 +12,7 @@
 // without record batches, truncated or trailing bytes — returns null and the caller uses tableFromIPC.
 import { Data, DataType, RecordBatch, Struct, Table, type Field, type Schema } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
+import { deref, field, i64, structVector, u16, u32 } from './flatbuf.ts';
 
 /** A typed array constructor apache-arrow uses for a buffer (type.ArrayType, offsets). */
 interface ArrayCtor {
@@ -56,48 +57,12 @@ interface SchemaEntry {
   buffers: number;
 }
 
-// Flatbuffer reading (little-endian), as in services/enricher/ipcSplice.ts and libs/detect/ipcBatch.ts.
-const TWO_32 = 4_294_967_296;
 /** Arrow's MessageHeader union: 1 Schema, 3 RecordBatch. */
 const HEADER_SCHEMA = 1;
 const HEADER_RECORD_BATCH = 3;
 /** MetadataVersion V4 and V5: the same layout for every type handled here (they differ for unions only). */
 const V4 = 3;
 const V5 = 4;
-const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
-/** An int64 that is non-negative and below 2^53 (lengths, counts, offsets); -1 otherwise. */
-function i64(b: Uint8Array, at: number): number {
-  const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24);
-  return hi < 0 || hi >= 0x200000 ? -1 : u32(b, at) + hi * TWO_32;
-}
-
-/** Position of field `slot` (0-based) of the flatbuffer table at `table`: 0 when absent, -1 when malformed. */
-function field(b: Uint8Array, table: number, slot: number): number {
-  if (table < 0 || table + 4 > b.length) return -1;
-  const vtable = table - (u32(b, table) | 0);
-  if (vtable < 0 || vtable + 4 > b.length) return -1;
-  const at = 4 + 2 * slot;
-  if (at >= u16(b, vtable)) return 0;
-  const o = u16(b, vtable + at);
-  return o === 0 ? 0 : table + o;
-}
-
-/** The table an offset field at `at` refers to, -1 when malformed. */
-function deref(b: Uint8Array, at: number): number {
-  if (at <= 0 || at + 4 > b.length) return -1;
-  const t = at + u32(b, at);
-  return t + 4 <= b.length ? t : -1;
-}
-
-/** A vector of 16-byte structs (FieldNode, Buffer): its element count and first element, null when malformed. */
-function structVector(b: Uint8Array, fieldAt: number): { count: number; at: number } | null {
-  if (fieldAt === 0) return { count: 0, at: 0 };
-  const v = deref(b, fieldAt);
-  if (v < 0) return null;
-  const count = u32(b, v);
-  return v + 4 + 16 * count <= b.length ? { count, at: v + 4 } : null;
-}
 
 /** The message's version when it is V4 or V5 and has no custom metadata, else -1; `root` is the Message table. */
 function messageVersion(meta: Uint8Array, root: number): number {

@@ -11,8 +11,10 @@
 import { MessageHeader, Vector, type Data, type Field, type Schema } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
-import { decodeIpc } from '@sluice/columnar';
+import { decodeIpc, flatbuf } from '@sluice/columnar';
 import { arrowBatch, readColumn, type Cell, type EventBatch } from './eventBatch.ts';
+
+const { field, i64, structVector, u32 } = flatbuf;
 
 interface SchemaEntry {
   bytes: Uint8Array;
@@ -56,35 +58,8 @@ interface Node {
   nullCount: number;
 }
 
-// Flatbuffer reading (little-endian), as in services/enricher/ipcSplice.ts.
-const TWO_32 = 4_294_967_296;
 /** Arrow's MessageHeader union: 3 is RecordBatch. */
 const HEADER_RECORD_BATCH = 3;
-const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
-/** An int64 that is non-negative and below 2^53 (lengths, counts, offsets); -1 otherwise. */
-function i64(b: Uint8Array, at: number): number {
-  const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24);
-  return hi < 0 || hi >= 0x200000 ? -1 : u32(b, at) + hi * TWO_32;
-}
-
-/** Position of field `slot` (0-based) of the flatbuffer table at `table`: 0 when absent, -1 when malformed. */
-function field(b: Uint8Array, table: number, slot: number): number {
-  const vtable = table - (u32(b, table) | 0);
-  if (vtable < 0 || vtable + 4 > b.length) return -1;
-  const at = 4 + 2 * slot;
-  if (at >= u16(b, vtable)) return 0;
-  const o = u16(b, vtable + at);
-  return o === 0 ? 0 : table + o;
-}
-
-/** A vector of 16-byte structs: its element count and first element, from the field that refers to it. */
-function structVector(b: Uint8Array, fieldAt: number): { count: number; at: number } | null {
-  const v = fieldAt + u32(b, fieldAt);
-  if (v + 4 > b.length) return null;
-  const count = u32(b, v);
-  return v + 4 + 16 * count <= b.length ? { count, at: v + 4 } : null;
-}
 
 /**
  * A record batch message's numbers from its flatbuffer (Message: version, header_type, header, bodyLength;

@@ -8,6 +8,9 @@
 // same number of nodes and buffers.
 import { DataType, type Field, type Schema } from 'apache-arrow';
 import { BufferRegion, FieldNode, Message, RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { flatbuf } from '@sluice/columnar';
+
+const { field, structVector, u32 } = flatbuf;
 
 const CONTINUATION = -1;
 const PRIMITIVE_TYPE_IDS = new Set([2, 3, 6, 7, 8, 9, 10, 11, 15, 18]);
@@ -120,8 +123,6 @@ function knownSchema(bytes: Uint8Array, at: number, len: number): SchemaInfo | u
   return undefined;
 }
 
-const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 /** A non-negative int64 below 2^53 (lengths and offsets). */
 const i64 = (b: Uint8Array, at: number): number => u32(b, at) + (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) * TWO_32;
 
@@ -136,24 +137,6 @@ function putI64(b: Uint8Array, at: number, v: number): void {
   b[at + 5] = hi >>> 8;
   b[at + 6] = hi >>> 16;
   b[at + 7] = hi >>> 24;
-}
-
-/** Position of field `slot` (0-based) of the flatbuffer table at `table`, or 0 when absent. */
-function field(b: Uint8Array, table: number, slot: number): number {
-  const vtable = table - (u32(b, table) | 0);
-  if (vtable < 0 || vtable + 4 > b.length) return -1;
-  const at = 4 + 2 * slot;
-  if (at >= u16(b, vtable)) return 0;
-  const o = u16(b, vtable + at);
-  return o === 0 ? 0 : table + o;
-}
-
-/** A vector's element count and first element, from the position of the field that refers to it. */
-function vector(b: Uint8Array, fieldAt: number): { count: number; at: number } | null {
-  const v = fieldAt + u32(b, fieldAt);
-  if (v + 4 > b.length) return null;
-  const count = u32(b, v);
-  return v + 4 + 16 * count <= b.length ? { count, at: v + 4 } : null;
 }
 
 /**
@@ -175,8 +158,8 @@ function readBatchMeta(meta: Uint8Array): Omit<RawBatch, 'body'> | null {
   const nodesField = field(meta, h, 1);
   const buffersField = field(meta, h, 2);
   if (lengthAt < 0 || nodesField < 0 || buffersField < 0 || field(meta, h, 3) !== 0) return null; // compression
-  const nodes = nodesField ? vector(meta, nodesField) : { count: 0, at: -1 };
-  const buffers = buffersField ? vector(meta, buffersField) : { count: 0, at: -1 };
+  const nodes = nodesField ? structVector(meta, nodesField) : { count: 0, at: -1 };
+  const buffers = buffersField ? structVector(meta, buffersField) : { count: 0, at: -1 };
   if (!nodes || !buffers || lengthAt + 8 > meta.length || bodyLengthAt + 8 > meta.length) return null;
   return { length: lengthAt ? i64(meta, lengthAt) : 0, meta, nodesAt: nodes.at, buffersAt: buffers.at, nodeCount: nodes.count, bufferCount: buffers.count, bodyLengthAt: bodyLengthAt || -1 };
 }
