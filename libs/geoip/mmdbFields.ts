@@ -61,21 +61,8 @@ export class MmdbFieldReader {
     if (type === T.Pointer) {
       const ss = (c >> 3) & 3;
       const v = c & 7;
-      let p: number;
-      let len: number;
-      if (ss === 0) {
-        p = (v << 8) | db[off]!;
-        len = 1;
-      } else if (ss === 1) {
-        p = ((v << 16) | (db[off]! << 8) | db[off + 1]!) + 2048;
-        len = 2;
-      } else if (ss === 2) {
-        p = ((v << 24) | (db[off]! << 16) | (db[off + 1]! << 8) | db[off + 2]!) + 526336;
-        len = 3;
-      } else {
-        p = db.readUInt32BE(off);
-        len = 4;
-      }
+      const p = pointerValue(db, ss, v, off);
+      const len = ss + 1;
       const target = this.ctrl(this.dataStart + p); // a pointer never points to a pointer
       target.afterPointer = off + len;
       return target;
@@ -207,21 +194,8 @@ export class MmdbFieldReader {
       if (hops === MAX_HOPS) throw new Error(`MaxMind DB: pointer loop at ${off - 1}`);
       const ss = (c >> 3) & 3;
       const v = c & 7;
-      let p: number;
-      let len: number;
-      if (ss === 0) {
-        p = (v << 8) | db[off]!;
-        len = 1;
-      } else if (ss === 1) {
-        p = ((v << 16) | (db[off]! << 8) | db[off + 1]!) + 2048;
-        len = 2;
-      } else if (ss === 2) {
-        p = ((v << 24) | (db[off]! << 16) | (db[off + 1]! << 8) | db[off + 2]!) + 526336;
-        len = 3;
-      } else {
-        p = db.readUInt32BE(off);
-        len = 4;
-      }
+      const p = pointerValue(db, ss, v, off);
+      const len = ss + 1;
       if (after < 0) after = off + len; // the outermost pointer, as ctrl() does
       off = this.dataStart + p;
       c = db[off++]!;
@@ -406,4 +380,15 @@ export class MmdbFieldReader {
   private stringAt(c: Ctrl | null): string | null {
     return c ? this.string(c) : null;
   }
+}
+
+/**
+ * The data-section offset a pointer's control byte (size bits `ss`, value bits `v`) and the `ss + 1` bytes after it
+ * at `off` encode (MaxMind DB spec, "Pointer - 1").
+ */
+function pointerValue(db: Buffer, ss: number, v: number, off: number): number {
+  if (ss === 0) return (v << 8) | db[off]!;
+  if (ss === 1) return ((v << 16) | (db[off]! << 8) | db[off + 1]!) + 2048;
+  if (ss === 2) return ((v << 24) | (db[off]! << 16) | (db[off + 1]! << 8) | db[off + 2]!) + 526336;
+  return db.readUInt32BE(off);
 }
